@@ -47,7 +47,8 @@ def hoist_nullable_enums(spec: Schema) -> Schema:
         non_null = [t for t in types if t != "null"]
         if "null" not in types or len(non_null) != 1:
             raise PrepassError(
-                f"{schema_name}.{prop_name}: only `type: [T, 'null']` enums are handled, got {types}"
+                f"{schema_name}.{prop_name}: only `type: [T, 'null']` enums are handled, "
+                f"got {types}"
             )
         if None not in prop["enum"]:
             raise PrepassError(
@@ -86,7 +87,9 @@ def defaults_to_docs(spec: Schema) -> Schema:
         if "default" not in prop:
             continue
         if "description" not in prop:
-            raise PrepassError(f"{schema_name}.{prop_name}: a property with a default needs a description")
+            raise PrepassError(
+                f"{schema_name}.{prop_name}: a property with a default needs a description"
+            )
         default = prop.pop("default")
         shown = default if isinstance(default, str) else repr(default)
         prop["description"] = f"{prop['description']} The server's default is {shown}."

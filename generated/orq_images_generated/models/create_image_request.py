@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -227,14 +227,14 @@ class CreateImageRequest:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.cache import Cache
-        from ..models.create_image_request_metadata import CreateImageRequestMetadata
-        from ..models.fallback import Fallback
-        from ..models.generation_orq import GenerationOrq
-        from ..models.load_balancer import LoadBalancer
-        from ..models.retry import Retry
-        from ..models.timeout import Timeout
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cache import Cache  # noqa: PLC0415
+        from ..models.create_image_request_metadata import CreateImageRequestMetadata  # noqa: PLC0415
+        from ..models.fallback import Fallback  # noqa: PLC0415
+        from ..models.generation_orq import GenerationOrq  # noqa: PLC0415
+        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
+        from ..models.retry import Retry  # noqa: PLC0415
+        from ..models.timeout import Timeout  # noqa: PLC0415
 
         d = dict(src_dict)
         prompt = d.pop("prompt")

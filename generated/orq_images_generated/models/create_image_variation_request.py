@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -260,13 +260,13 @@ class CreateImageVariationRequest:
         return files
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.cache import Cache
-        from ..models.fallback import Fallback
-        from ..models.load_balancer import LoadBalancer
-        from ..models.retry import Retry
-        from ..models.timeout import Timeout
-        from ..models.variation_orq import VariationOrq
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cache import Cache  # noqa: PLC0415
+        from ..models.fallback import Fallback  # noqa: PLC0415
+        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
+        from ..models.retry import Retry  # noqa: PLC0415
+        from ..models.timeout import Timeout  # noqa: PLC0415
+        from ..models.variation_orq import VariationOrq  # noqa: PLC0415
 
         d = dict(src_dict)
         model = d.pop("model")

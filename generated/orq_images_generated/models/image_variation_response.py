@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -76,9 +76,9 @@ class ImageVariationResponse:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.image import Image
-        from ..models.variation_usage import VariationUsage
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.image import Image  # noqa: PLC0415
+        from ..models.variation_usage import VariationUsage  # noqa: PLC0415
 
         d = dict(src_dict)
         created = d.pop("created")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -115,15 +115,15 @@ class VariationOrq:
         return field_dict
 
     @classmethod
-    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.cache import Cache
-        from ..models.contact import Contact
-        from ..models.fallback import Fallback
-        from ..models.identity import Identity
-        from ..models.load_balancer import LoadBalancer
-        from ..models.prompt_ref import PromptRef
-        from ..models.retry import Retry
-        from ..models.timeout import Timeout
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cache import Cache  # noqa: PLC0415
+        from ..models.contact import Contact  # noqa: PLC0415
+        from ..models.fallback import Fallback  # noqa: PLC0415
+        from ..models.identity import Identity  # noqa: PLC0415
+        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
+        from ..models.prompt_ref import PromptRef  # noqa: PLC0415
+        from ..models.retry import Retry  # noqa: PLC0415
+        from ..models.timeout import Timeout  # noqa: PLC0415
 
         d = dict(src_dict)
         name = d.pop("name", UNSET)

@@ -1,0 +1,207 @@
+"""Every error the SDK raises, in one small hierarchy.
+
+    OrqError
+    ├── InvalidRequestError (ValueError)      bad input, raised before anything is sent
+    │   └── InvalidRequestTypeError (TypeError)
+    ├── APIConnectionError                    the request did not get an answer
+    │   └── APITimeoutError
+    ├── APIStatusError                        the server answered with an error status
+    │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
+    │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
+    │   └── RateLimitError 429, InternalServerError >= 500
+    └── APIResponseValidationError            a success response that is not the documented body
+
+Messages and reprs never contain the request's headers, so the API key cannot
+leak through an error.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+_MESSAGE_CHARS = 300
+
+
+class OrqError(Exception):
+    """Base class of every error raised by orq_images."""
+
+
+class InvalidRequestError(OrqError, ValueError):
+    """The arguments break a rule of the API spec; nothing was sent.
+
+    `field` is the dotted path of the offending value, e.g. `orq.retry.on_codes[0]`.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}" if field else problem)
+
+
+class InvalidRequestTypeError(InvalidRequestError, TypeError):
+    """A value has the wrong type for its field; nothing was sent."""
+
+
+class APIConnectionError(OrqError):
+    """The request could not be completed: connection refused or reset, DNS, TLS, ..."""
+
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
+        self.message = message
+        self.request = request
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request took longer than its timeout."""
+
+
+def _parse_body(response: httpx.Response) -> object:
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        return None
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content[: _MESSAGE_CHARS * 4].decode("utf-8", errors="replace")
+
+
+def _message_from(body: object, response: httpx.Response) -> str:
+    if isinstance(body, dict):
+        message = body.get("message")
+        if isinstance(message, str):
+            return message
+        nested = body.get("error")
+        if isinstance(nested, dict) and isinstance(nested.get("message"), str):
+            return str(nested["message"])
+        if isinstance(nested, str):
+            return nested
+    if isinstance(body, str) and body.strip():
+        text = " ".join(body.split())
+        return text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS] + "..."
+    return response.reason_phrase or "no response body"
+
+
+class APIStatusError(OrqError):
+    """The server answered with a 4xx or 5xx status.
+
+    `body` is the parsed JSON of the response, or its text when it is not JSON,
+    or None when it is empty.
+    """
+
+    status_code: int
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+        self.message = message
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.headers = response.headers
+        self.request_id: str | None = response.headers.get("x-request-id")
+        suffix = f" (request id {self.request_id})" if self.request_id else ""
+        super().__init__(f"Error code: {self.status_code} - {message}{suffix}")
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+
+
+class RateLimitError(APIStatusError):
+    """429. `retry_after` is the server's requested wait in seconds, when it gave one."""
+
+    status_code = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, response=response, body=body)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """Any 5xx status."""
+
+
+class APIResponseValidationError(OrqError):
+    """A success response whose body is not the documented JSON."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+        self.message = message
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        super().__init__(message)
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    cls.status_code: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        ConflictError,
+        UnprocessableEntityError,
+        RateLimitError,
+    )
+}
+
+
+def status_error(response: httpx.Response, *, retry_after: float | None = None) -> APIStatusError:
+    """The typed error for an error response; never fails on a malformed body."""
+    body = _parse_body(response)
+    message = _message_from(body, response)
+    code = response.status_code
+    if code == 429:
+        return RateLimitError(message, response=response, body=body, retry_after=retry_after)
+    cls = _BY_STATUS.get(code) or (InternalServerError if code >= 500 else APIStatusError)
+    return cls(message, response=response, body=body)
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "InvalidRequestTypeError",
+    "NotFoundError",
+    "OrqError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "status_error",
+]

@@ -1,0 +1,280 @@
+"""Check values against the spec's schemas, fast enough for every call.
+
+Each schema is compiled once into a tree of small check functions. A check
+takes a value and the dotted path it sits at, and returns the value in wire
+form: generated models become dicts, enum members their values, whole floats
+in integer fields become ints, and None in an object is dropped (the SDK does
+not send None). A value the schema rules out raises InvalidRequestError
+(ValueError) or InvalidRequestTypeError (TypeError) naming the field.
+
+The client checks requests with it before sending, checks success bodies with
+it before parsing, and the local router checks what it receives with it.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from ._exceptions import InvalidRequestError, InvalidRequestTypeError
+from ._spec import JsonObject, load_spec
+
+Check = Callable[[Any, str], Any]
+
+_KNOWN_KEYWORDS = frozenset(
+    {
+        "type", "enum", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength",
+        "pattern", "format", "required", "properties", "additionalProperties", "items", "$ref",
+        "anyOf", "description", "default", "deprecated", "title", "summary", "examples",
+    }
+)  # fmt: skip
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _wire_form(value: object) -> object:
+    """Generated models and enum members become what they stand for on the wire."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    to_dict = getattr(value, "to_dict", None)
+    if to_dict is not None and not isinstance(value, Mapping):
+        return to_dict()
+    return value
+
+
+def _type_check(types: list[str]) -> Check:
+    allowed = set(types)
+    expected = " or ".join(_TYPE_NAMES[t] for t in types)
+
+    def check(value: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 - one branch per JSON type
+        if value is None:
+            if "null" in allowed:
+                return None
+        elif isinstance(value, bool):
+            if "boolean" in allowed:
+                return value
+        elif isinstance(value, int):
+            if allowed & {"integer", "number"}:
+                return value
+        elif isinstance(value, float):
+            if "number" in allowed:
+                return value
+            if "integer" in allowed and value.is_integer():
+                return int(value)
+        elif isinstance(value, str):
+            if "string" in allowed:
+                return value
+        elif isinstance(value, Mapping):
+            if "object" in allowed:
+                return value
+        elif isinstance(value, list | tuple) and "array" in allowed:
+            return value
+        raise InvalidRequestTypeError(path, f"expected {expected}, got {_describe(value)}")
+
+    return check
+
+
+class _Compiler:
+    def __init__(self, spec: JsonObject) -> None:
+        self.schemas: JsonObject = spec["components"]["schemas"]
+        self.named: dict[str, Check] = {}
+
+    def named_check(self, name: str) -> Check:
+        if name not in self.named:
+            # Placeholder first, so a schema that refers to itself compiles.
+            def forward(value: Any, path: str) -> Any:
+                return self.named[name](value, path)
+
+            self.named[name] = forward
+            self.named[name] = self.compile(self.schemas[name], name)
+        return self.named[name]
+
+    def compile(self, schema: JsonObject, where: str) -> Check:
+        unknown = set(schema) - _KNOWN_KEYWORDS
+        if unknown:
+            raise RuntimeError(f"schema {where}: keywords {sorted(unknown)} are not checked")
+        if "$ref" in schema:
+            return self.named_check(schema["$ref"].rsplit("/", 1)[-1])
+        if "anyOf" in schema:
+            return self._any_of([self.compile(s, where) for s in schema["anyOf"]])
+        steps: list[Check] = []
+        types = schema.get("type")
+        if types is not None:
+            steps.append(_type_check(types if isinstance(types, list) else [types]))
+        if "enum" in schema:
+            steps.append(_enum_check(schema["enum"]))
+        steps.extend(_bound_checks(schema))
+        if "format" in schema and schema["format"] == "email":
+            steps.append(_email_check)
+        if "properties" in schema or "required" in schema or "additionalProperties" in schema:
+            steps.append(self._object_check(schema, where))
+        if "items" in schema:
+            steps.append(self._array_check(self.compile(schema["items"], where)))
+        return _chain(steps)
+
+    def _any_of(self, options: list[Check]) -> Check:
+        def check(value: Any, path: str) -> Any:
+            first: InvalidRequestError | None = None
+            for option in options:
+                try:
+                    return option(value, path)
+                except InvalidRequestError as exc:
+                    first = first or exc
+            assert first is not None
+            raise first
+
+        return check
+
+    def _object_check(self, schema: JsonObject, where: str) -> Check:
+        properties = {
+            key: self.compile(sub, f"{where}.{key}")
+            for key, sub in schema.get("properties", {}).items()
+        }
+        required = tuple(schema.get("required", ()))
+        extra = schema.get("additionalProperties", True)
+        extra_check = self.compile(extra, f"{where}.*") if isinstance(extra, dict) else None
+
+        def check(value: Mapping[str, Any], path: str) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if item is None:
+                    continue
+                if not isinstance(key, str):
+                    raise InvalidRequestTypeError(path, f"keys must be strings, got {key!r}")
+                sub = properties.get(key, extra_check)
+                if sub is not None:
+                    out[key] = sub(_wire_form(item), _join(path, key))
+                elif extra is False:
+                    raise InvalidRequestError(_join(path, key), "is not a field of this object")
+                else:
+                    out[key] = item
+            for key in required:
+                if key not in out:
+                    raise InvalidRequestError(_join(path, key), "is required")
+            return out
+
+        return check
+
+    @staticmethod
+    def _array_check(item_check: Check) -> Check:
+        def check(value: list[Any] | tuple[Any, ...], path: str) -> list[Any]:
+            return [item_check(_wire_form(item), f"{path}[{i}]") for i, item in enumerate(value)]
+
+        return check
+
+
+def _chain(steps: list[Check]) -> Check:
+    if len(steps) == 1:
+        return steps[0]
+
+    def check(value: Any, path: str) -> Any:
+        for step in steps:
+            value = step(value, path)
+        return value
+
+    return check
+
+
+def _enum_check(values: list[object]) -> Check:
+    allowed = set(values)
+    shown = ", ".join(repr(v) for v in values if v is not None)
+
+    def check(value: Any, path: str) -> Any:
+        if value not in allowed:
+            raise InvalidRequestError(path, f"{_describe(value)} is not one of {shown}")
+        return value
+
+    return check
+
+
+def _bound_checks(schema: JsonObject) -> list[Check]:
+    checks: list[Check] = []
+
+    def bound(keyword: str, measure: Callable[[Any], Any], applies: type | tuple[type, ...],
+              fails: Callable[[Any, Any], bool], words: str) -> None:  # fmt: skip
+        if keyword not in schema:
+            return
+        limit = schema[keyword]
+
+        def check(value: Any, path: str) -> Any:
+            if isinstance(value, applies) and not isinstance(value, bool):
+                measured = measure(value)
+                if fails(measured, limit):
+                    raise InvalidRequestError(path, f"{_describe(value)} {words} {limit}")
+            return value
+
+        checks.append(check)
+
+    def same(value: Any) -> Any:
+        return value
+
+    def below(measured: Any, limit: Any) -> bool:
+        return bool(measured < limit)
+
+    def above(measured: Any, limit: Any) -> bool:
+        return bool(measured > limit)
+
+    bound("minimum", same, (int, float), below, "is below the minimum")
+    bound("maximum", same, (int, float), above, "is above the maximum")
+    bound("minLength", len, str, below, "is shorter than the minimum length")
+    bound("maxLength", len, str, above, "is longer than the maximum length")
+    bound("minItems", len, (list, tuple), below, "has fewer items than the minimum")
+    bound("maxItems", len, (list, tuple), above, "has more items than the maximum")
+    if "pattern" in schema:
+        pattern = re.compile(schema["pattern"])
+
+        def check(value: Any, path: str) -> Any:
+            if isinstance(value, str) and not pattern.search(value):
+                raise InvalidRequestError(
+                    path, f"{_describe(value)} does not match {pattern.pattern}"
+                )
+            return value
+
+        checks.append(check)
+    return checks
+
+
+def _email_check(value: Any, path: str) -> Any:
+    if isinstance(value, str) and not _EMAIL.match(value):
+        raise InvalidRequestError(path, f"{_describe(value)} is not an e-mail address")
+    return value
+
+
+@cache
+def _compiler() -> _Compiler:
+    return _Compiler(load_spec())
+
+
+def validator(schema_name: str) -> Check:
+    """The compiled check for a named schema of the spec (compiled on first use)."""
+    return _compiler().named_check(schema_name)
+
+
+def field_schema(schema_name: str, field: str) -> JsonObject:
+    """The raw schema of one property, with a top-level $ref resolved."""
+    schemas: JsonObject = load_spec()["components"]["schemas"]
+    prop: JsonObject = schemas[schema_name]["properties"][field]
+    if "$ref" in prop:
+        resolved: JsonObject = schemas[prop["$ref"].rsplit("/", 1)[-1]]
+        return resolved
+    return prop
