@@ -1,5 +1,6 @@
 """orq_images: a typed client for the orq.ai router's image endpoints."""
 
+from ._client import AsyncOrq, Orq
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -17,6 +18,8 @@ from ._exceptions import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._response import RawResponse
+from ._retry import RetryConfig
 from ._version import __version__
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncOrq",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -31,9 +35,12 @@ __all__ = [
     "InvalidRequestError",
     "InvalidRequestTypeError",
     "NotFoundError",
+    "Orq",
     "OrqError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RetryConfig",
     "UnprocessableEntityError",
     "__version__",
 ]

@@ -91,15 +91,27 @@ class APIStatusError(OrqError):
 
     `body` is the parsed JSON of the response, or its text when it is not JSON,
     or None when it is empty.
+
+    `retry_after` is the wait in seconds the server asked for (Retry-After or
+    retry-after-ms), when it gave one; a wait longer than the retry policy
+    allows is not waited for, the error is raised at once with it.
     """
 
     status_code: int
 
-    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: object,
+        retry_after: float | None = None,
+    ) -> None:
         self.message = message
         self.response = response
         self.status_code = response.status_code
         self.body = body
+        self.retry_after = retry_after
         self.headers = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
         suffix = f" (request id {self.request_id})" if self.request_id else ""
@@ -131,20 +143,9 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429. `retry_after` is the server's requested wait in seconds, when it gave one."""
+    """429; see `retry_after`."""
 
     status_code = 429
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response,
-        body: object,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, response=response, body=body)
-        self.retry_after = retry_after
 
 
 class InternalServerError(APIStatusError):
@@ -181,10 +182,8 @@ def status_error(response: httpx.Response, *, retry_after: float | None = None) 
     body = _parse_body(response)
     message = _message_from(body, response)
     code = response.status_code
-    if code == 429:
-        return RateLimitError(message, response=response, body=body, retry_after=retry_after)
     cls = _BY_STATUS.get(code) or (InternalServerError if code >= 500 else APIStatusError)
-    return cls(message, response=response, body=body)
+    return cls(message, response=response, body=body, retry_after=retry_after)
 
 
 __all__ = [

@@ -3,8 +3,8 @@
 Each schema is compiled once into a tree of small check functions. A check
 takes a value and the dotted path it sits at, and returns the value in wire
 form: generated models become dicts, enum members their values, whole floats
-in integer fields become ints, and None in an object is dropped (the SDK does
-not send None). A value the schema rules out raises InvalidRequestError
+in integer fields become ints, and (for requests) None in an object is dropped:
+the SDK does not send None. A value the schema rules out raises InvalidRequestError
 (ValueError) or InvalidRequestTypeError (TypeError) naming the field.
 
 The client checks requests with it before sending, checks success bodies with
@@ -95,9 +95,10 @@ def _type_check(types: list[str]) -> Check:
 
 
 class _Compiler:
-    def __init__(self, spec: JsonObject) -> None:
+    def __init__(self, spec: JsonObject, *, drop_none: bool) -> None:
         self.schemas: JsonObject = spec["components"]["schemas"]
         self.named: dict[str, Check] = {}
+        self.drop_none = drop_none
 
     def named_check(self, name: str) -> Check:
         if name not in self.named:
@@ -153,11 +154,12 @@ class _Compiler:
         required = tuple(schema.get("required", ()))
         extra = schema.get("additionalProperties", True)
         extra_check = self.compile(extra, f"{where}.*") if isinstance(extra, dict) else None
+        drop_none = self.drop_none
 
         def check(value: Mapping[str, Any], path: str) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for key, item in value.items():
-                if item is None:
+                if item is None and drop_none:
                     continue
                 if not isinstance(key, str):
                     raise InvalidRequestTypeError(path, f"keys must be strings, got {key!r}")
@@ -261,13 +263,18 @@ def _email_check(value: Any, path: str) -> Any:
 
 
 @cache
-def _compiler() -> _Compiler:
-    return _Compiler(load_spec())
+def _compiler(drop_none: bool) -> _Compiler:
+    return _Compiler(load_spec(), drop_none=drop_none)
 
 
 def validator(schema_name: str) -> Check:
-    """The compiled check for a named schema of the spec (compiled on first use)."""
-    return _compiler().named_check(schema_name)
+    """The compiled check of a request schema: None values in objects are dropped, not sent."""
+    return _compiler(True).named_check(schema_name)
+
+
+def response_validator(schema_name: str) -> Check:
+    """The compiled check of a response schema: None values are kept as the server sent them."""
+    return _compiler(False).named_check(schema_name)
 
 
 def field_schema(schema_name: str, field: str) -> JsonObject:

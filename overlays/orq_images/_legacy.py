@@ -1,0 +1,65 @@
+"""Older request shapes that orq's docs still show, upgraded to what the live API takes.
+
+Each upgrade warns with a DeprecationWarning that points at the caller's line,
+so pasted examples keep working while their authors learn the current shape.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+_PACKAGE_DIR = str(Path(__file__).parent)
+
+
+def _caller_stacklevel() -> int:
+    """The stacklevel of the first frame outside this package, for warnings.warn."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, DeprecationWarning, stacklevel=_caller_stacklevel())
+
+
+def _upgrade_load_balancer(value: Any, where: str) -> Any:
+    # Seed docs show `load_balancer` as a list of {type, model, weight}; the API
+    # takes {"type": "weight_based", "models": [{model, weight}]}.
+    if not isinstance(value, list | tuple):
+        return value
+    _warn(
+        f"{where} as a list of {{type, model, weight}} is deprecated; pass "
+        '{"type": "weight_based", "models": [{"model": ..., "weight": ...}]}. '
+        "The list was sent in that form."
+    )
+    models = []
+    for entry in value:
+        if isinstance(entry, Mapping):
+            models.append({k: v for k, v in entry.items() if k != "type"})
+        else:
+            models.append(entry)  # left for validation to name
+    types = {entry.get("type") for entry in value if isinstance(entry, Mapping)}
+    kind = types.pop() if len(types) == 1 else "weight_based"
+    return {"type": kind, "models": models}
+
+
+def upgrade_legacy_shapes(body: dict[str, Any]) -> dict[str, Any]:
+    """Upgrade deprecated shapes in a request body, warning once for each."""
+    if "load_balancer" in body:
+        body["load_balancer"] = _upgrade_load_balancer(body["load_balancer"], "load_balancer")
+    orq = body.get("orq")
+    if isinstance(orq, Mapping):
+        orq = dict(orq)
+        if "load_balancer" in orq:
+            orq["load_balancer"] = _upgrade_load_balancer(orq["load_balancer"], "orq.load_balancer")
+        if orq.get("contact") is not None:
+            _warn("orq.contact is deprecated; use orq.identity instead. It was still sent.")
+        body["orq"] = orq
+    return body

@@ -1,0 +1,208 @@
+"""One API call, in the steps the sync and async clients share.
+
+    build_request   keyword arguments -> a checked, encoded httpx.Request
+    (send)          the only step that differs: the client's sync or async send
+    parse_response  httpx.Response -> the generated response model, or a typed error
+
+Everything a caller can get wrong is checked in build_request, before anything
+is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+import httpx
+
+from ._exceptions import (
+    APIResponseValidationError,
+    InvalidRequestError,
+    InvalidRequestTypeError,
+    status_error,
+)
+from ._images import AsyncDownload, Download, Image
+from ._legacy import upgrade_legacy_shapes
+from ._params import REQUEST_OPTIONS
+from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
+from ._schema import response_validator, validator
+from ._spec import Operation, load_spec, operations
+from ._version import __version__
+
+USER_AGENT = f"orq-images/{__version__} python"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What every request of one client shares. The key is kept out of repr."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    timeout: httpx.Timeout
+    retry: RetryConfig
+
+
+def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx.Timeout:
+    """A whole-call timeout; connecting gets at most 5 s of it."""
+    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
+        raise InvalidRequestTypeError(
+            what, f"expected milliseconds as a number, got {timeout_ms!r}"
+        )
+    if timeout_ms <= 0:
+        raise InvalidRequestError(what, f"must be positive, got {timeout_ms!r}")
+    seconds = timeout_ms / 1000
+    return httpx.Timeout(seconds, connect=min(5.0, seconds))
+
+
+@cache
+def _field_names(schema_name: str) -> frozenset[str]:
+    return frozenset(load_spec()["components"]["schemas"][schema_name]["properties"])
+
+
+def _split(
+    operation: Operation, params: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    fields = _field_names(operation.request_schema)
+    body: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in REQUEST_OPTIONS:
+            options[key] = value
+        elif key in fields:
+            body[key] = value
+        else:
+            raise InvalidRequestTypeError(
+                key,
+                f"unexpected keyword argument for {operation.operation_id}; "
+                "pass fields the spec does not know yet through extra_body={...}",
+            )
+    return body, options
+
+
+def _encode_json(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _headers(
+    settings: ClientSettings, client_headers: httpx.Headers, content_type: str | None
+) -> httpx.Headers:
+    headers = httpx.Headers(client_headers)
+    headers["Authorization"] = f"Bearer {settings.api_key}"
+    headers["Accept"] = "application/json"
+    headers["User-Agent"] = USER_AGENT
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    return headers
+
+
+def build_request(
+    settings: ClientSettings,
+    client_headers: httpx.Headers,
+    operation_id: str,
+    params: Mapping[str, Any],
+) -> httpx.Request:
+    """Check and encode one call; raises InvalidRequestError naming the field on bad input."""
+    operation = operations()[operation_id]
+    body, options = _split(operation, params)
+    image = body.pop("image", None)
+    body = validator(operation.request_schema)(upgrade_legacy_shapes(body), "")
+    extra_body = options.get("extra_body")
+    if extra_body:
+        body.update(extra_body)
+
+    extensions: dict[str, Any] = {}
+    timeout = settings.timeout
+    if options.get("timeout_ms") is not None:
+        timeout = timeout_from_ms(options["timeout_ms"])
+    extensions["timeout"] = timeout.as_dict()
+    if options.get("retries") is not None:
+        extensions[RETRY_EXTENSION] = RetryConfig.coerce(options["retries"], settings.retry)
+
+    base_url = options.get("server_url") or settings.base_url
+    url = base_url.rstrip("/") + operation.path
+    if operation.content_type == "multipart/form-data":
+        request = _multipart_request(
+            settings=settings,
+            client_headers=client_headers,
+            operation=operation,
+            url=url,
+            body=body,
+            image=image,
+        )
+    else:
+        headers = _headers(settings, client_headers, "application/json")
+        request = httpx.Request(operation.method, url, headers=headers, content=_encode_json(body))
+    if options.get("http_headers"):
+        request.headers.update(options["http_headers"])
+    request.extensions = extensions
+    return request
+
+
+def _multipart_request(
+    *,
+    settings: ClientSettings,
+    client_headers: httpx.Headers,
+    operation: Operation,
+    url: str,
+    body: Mapping[str, Any],
+    image: object,
+) -> httpx.Request:
+    from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
+    from ._upload import prepare_image  # noqa: PLC0415
+
+    files = [] if image is None else [("image", prepare_image(image, field="image"))]
+    stream = MultipartStream(form_fields(body), files)
+    headers = _headers(settings, client_headers, None)
+    headers.update(stream.headers)
+    return httpx.Request(operation.method, url, headers=headers, stream=stream)
+
+
+@cache
+def _model_class(schema_name: str) -> Any:
+    module_name = "".join(f"_{c.lower()}" if c.isupper() else c for c in schema_name).lstrip("_")
+    return getattr(import_module(f"orq_images_generated.models.{module_name}"), schema_name)
+
+
+def _invalid_body(
+    response: httpx.Response, problem: str, body: object
+) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        f"the {response.status_code} response does not match the API spec: {problem}",
+        response=response,
+        body=body,
+    )
+
+
+def parse_response(
+    operation_id: str,
+    response: httpx.Response,
+    download: Download | None,
+    async_download: AsyncDownload | None,
+) -> Any:
+    """The generated model for a success response, or the typed error for anything else."""
+    if not response.is_success:
+        raise status_error(response, retry_after=retry_after_seconds(response.headers))
+    operation = operations()[operation_id]
+    try:
+        data = json.loads(response.content)
+    except ValueError as exc:
+        excerpt = response.content[:200].decode("utf-8", errors="replace")
+        raise _invalid_body(response, f"body is not JSON ({exc}): {excerpt!r}", None) from None
+    try:
+        data = response_validator(operation.response_schema)(data, "")
+    except InvalidRequestError as exc:
+        raise _invalid_body(response, str(exc), data) from None
+    model = _model_class(operation.response_schema).from_dict(data)
+    model.data = [Image.from_dict(item).bind(download, async_download) for item in data["data"]]
+    return model
+
+
+def download_error(response: httpx.Response) -> Exception | None:
+    """The typed error for a failed image download, if it failed."""
+    if response.is_success:
+        return None
+    return status_error(response, retry_after=retry_after_seconds(response.headers))

@@ -1,0 +1,198 @@
+"""Retries, as an httpx transport: every request the SDK sends goes through it.
+
+The decision (retry or not, and after how long) is one pure function shared by
+the sync and async transports; they differ only in how they wait. A call can
+override the client's policy through the request extension `RETRY_EXTENSION`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+logger = logging.getLogger("orq_images")
+
+RETRY_EXTENSION = "orq_images.retry"
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """When and how often a failed request is sent again.
+
+    The wait before retry n (from 0) is `backoff_initial * 2**n`, capped at
+    `backoff_max`, less up to `jitter` of itself at random, unless the server
+    asks for a wait with Retry-After or retry-after-ms. A requested wait above
+    `max_retry_after` is not honoured by waiting: the error is raised at once.
+    """
+
+    max_retries: int = 2
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    jitter: float = 0.25
+    max_retry_after: float = 60.0
+    retry_statuses: frozenset[int] = field(
+        default_factory=lambda: frozenset({408, 409, 429, 500, 502, 503, 504})
+    )
+    retry_connection_errors: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"jitter must be between 0 and 1, got {self.jitter}")
+
+    @classmethod
+    def coerce(cls, value: RetryConfig | int, base: RetryConfig) -> RetryConfig:
+        """`retries=` takes a RetryConfig or a number of retries on top of the client's policy."""
+        if isinstance(value, RetryConfig):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"retries: expected a RetryConfig or an int, got {value!r}")
+        return cls(**{**base.__dict__, "max_retries": value})
+
+
+NO_RETRIES = RetryConfig(max_retries=0)
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """The wait a response asks for: retry-after-ms, or Retry-After in seconds or as a date."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(float(millis) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _backoff(config: RetryConfig, retry_number: int) -> float:
+    delay = min(config.backoff_initial * 2.0**retry_number, config.backoff_max)
+    return delay * (1 - config.jitter * random.random())  # noqa: S311 - jitter, not crypto
+
+
+def next_delay(
+    config: RetryConfig,
+    retry_number: int,
+    *,
+    response: httpx.Response | None = None,
+    error: Exception | None = None,
+) -> float | None:
+    """Seconds to wait before sending again, or None to stop and hand back the outcome."""
+    if retry_number >= config.max_retries:
+        return None
+    if error is not None:
+        retryable = isinstance(error, httpx.TimeoutException | httpx.NetworkError)
+        retryable = retryable or isinstance(error, httpx.RemoteProtocolError)
+        return (
+            _backoff(config, retry_number) if retryable and config.retry_connection_errors else None
+        )
+    assert response is not None
+    should_retry = response.headers.get("x-should-retry")
+    if should_retry == "false":
+        return None
+    if should_retry != "true" and response.status_code not in config.retry_statuses:
+        return None
+    asked = retry_after_seconds(response.headers)
+    if asked is None:
+        return _backoff(config, retry_number)
+    return asked if asked <= config.max_retry_after else None
+
+
+def _config_for(request: httpx.Request, default: RetryConfig) -> RetryConfig:
+    config = request.extensions.get(RETRY_EXTENSION)
+    return config if isinstance(config, RetryConfig) else default
+
+
+def _log_retry(request: httpx.Request, retry_number: int, delay: float, why: str) -> None:
+    logger.info(
+        "Retrying %s %s in %.2f s (retry %d): %s",
+        request.method,
+        request.url.path,
+        delay,
+        retry_number + 1,
+        why,
+    )
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Wraps a transport; sends a request again on retryable failures."""
+
+    def __init__(self, inner: httpx.BaseTransport, config: RetryConfig | None = None) -> None:
+        self.inner = inner
+        self.config = config or RetryConfig()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        config = _config_for(request, self.config)
+        retry_number = 0
+        while True:
+            try:
+                response = self.inner.handle_request(request)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                delay = next_delay(config, retry_number, error=exc)
+                if delay is None:
+                    raise
+                why = type(exc).__name__
+            else:
+                delay = next_delay(config, retry_number, response=response)
+                if delay is None:
+                    return response
+                response.close()
+                why = f"status {response.status_code}"
+            _log_retry(request, retry_number, delay, why)
+            time.sleep(delay)
+            retry_number += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRetryTransport(httpx.AsyncBaseTransport):
+    """The async twin of RetryTransport: the same decisions, awaited waits."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, config: RetryConfig | None = None) -> None:
+        self.inner = inner
+        self.config = config or RetryConfig()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        config = _config_for(request, self.config)
+        retry_number = 0
+        while True:
+            try:
+                response = await self.inner.handle_async_request(request)
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                delay = next_delay(config, retry_number, error=exc)
+                if delay is None:
+                    raise
+                why = type(exc).__name__
+            else:
+                delay = next_delay(config, retry_number, response=response)
+                if delay is None:
+                    return response
+                await response.aclose()
+                why = f"status {response.status_code}"
+            _log_retry(request, retry_number, delay, why)
+            await asyncio.sleep(delay)
+            retry_number += 1
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
