@@ -1,0 +1,362 @@
+"""Turn every form the caller may give an image in into one checked upload part.
+
+`prepare_image` accepts a path, bytes-like data, a binary file object, a
+`(filename, content[, content_type])` tuple, the `{file_name, content, content_type}`
+dict of orq's official SDK, or the generated package's `File`. It checks the image
+before anything is sent (exists, not empty, at most 50 MB, really PNG, JPEG or WEBP)
+and returns an `ImagePart` that can produce the same bytes for every attempt of a
+request without holding a path's or a file's content in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from orq_images_generated.types import File
+
+from ._exceptions import InvalidRequestError, InvalidRequestTypeError
+
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+CHUNK_SIZE = 64 * 1024
+
+# Enough to tell the three formats apart: WEBP needs 12 bytes (RIFF, size, WEBP).
+_HEAD_BYTES = 16
+_SHOWN_BYTES = 8
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+_IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp"})
+_DICT_KEYS = ("file_name", "content", "content_type")
+_ACCEPTED = (
+    "a path, bytes, a binary file object, a (filename, content[, content_type]) tuple "
+    "or a {'file_name', 'content', 'content_type'} dict"
+)
+
+Chunk = bytes | memoryview
+
+
+class _Source(Protocol):
+    def chunks(self) -> Iterator[Chunk]: ...
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """A checked image, ready to be sent as a multipart file part any number of times.
+
+    `content_type` is sniffed from the bytes; `filename` always ends in an image
+    extension; `chunks()` starts a fresh pass over exactly `size` bytes.
+    """
+
+    field: str
+    filename: str
+    content_type: str
+    size: int
+    source: _Source = dataclasses.field(repr=False)
+
+    def chunks(self) -> Iterator[Chunk]:
+        return self.source.chunks()
+
+
+def sniff_image_type(head: bytes) -> str | None:
+    """The image media type the leading bytes announce, or None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def prepare_image(value: object, *, field: str = "image") -> ImagePart:  # noqa: PLR0911
+    """Check `value` and describe it as an upload part; raise before anything is sent.
+
+    Raises InvalidRequestTypeError for a value of an unsupported type and
+    InvalidRequestError for a missing, empty, oversized or non-image file; both
+    carry `field` and name the file.
+    """
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _from_buffer(value, None, field)
+    if isinstance(value, str | os.PathLike):
+        return _from_path(value, field)
+    if isinstance(value, tuple):
+        return _from_tuple(value, field)
+    if isinstance(value, Mapping):
+        return _from_mapping(value, field)
+    if isinstance(value, File):
+        return _from_content(value.payload, value.file_name, value.mime_type, field)
+    if callable(getattr(value, "read", None)):
+        return _from_file(value, None, field)
+    try:
+        view = memoryview(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidRequestTypeError(
+            field, f"expected {_ACCEPTED}, got {_describe(value)}"
+        ) from None
+    # Any other buffer (array.array, a numpy array from an image encoder) is sent as is.
+    return _from_buffer(view, None, field)
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+# A caller-given content type is only type-checked, never sent: the part always carries
+# the type sniffed from the bytes. The bytes are what the server decodes, and a wrong
+# label (a copied "image/png" on a JPEG, or "application/octet-stream") only gets a
+# valid image rejected; refusing such an upload would break a call that can succeed.
+def _from_tuple(value: tuple[object, ...], field: str) -> ImagePart:
+    if len(value) not in (2, 3):
+        raise InvalidRequestTypeError(
+            field,
+            f"a tuple must be (filename, content) or (filename, content, content_type), "
+            f"got {len(value)} items",
+        )
+    filename, content = value[0], value[1]
+    content_type = value[2] if len(value) == 3 else None
+    return _from_content(content, filename, content_type, field)
+
+
+def _from_mapping(value: Mapping[Any, object], field: str) -> ImagePart:
+    unknown = sorted(repr(key) for key in value if key not in _DICT_KEYS)
+    if unknown:
+        raise InvalidRequestError(
+            field,
+            f"unknown key {', '.join(unknown)}; an image dict takes "
+            "'file_name', 'content' and 'content_type'",
+        )
+    if "content" not in value:
+        raise InvalidRequestError(f"{field}.content", "is required: the image bytes or file")
+    return _from_content(value["content"], value.get("file_name"), value.get("content_type"), field)
+
+
+def _from_content(content: object, filename: object, content_type: object, field: str) -> ImagePart:
+    if filename is not None and not isinstance(filename, str):
+        raise InvalidRequestTypeError(
+            field, f"the file name must be a string, got {_describe(filename)}"
+        )
+    if content_type is not None and not isinstance(content_type, str):
+        raise InvalidRequestTypeError(
+            field, f"the content type must be a string, got {_describe(content_type)}"
+        )
+    if isinstance(content, bytes | bytearray | memoryview):
+        return _from_buffer(content, filename, field)
+    if not isinstance(content, str | os.PathLike) and callable(getattr(content, "read", None)):
+        return _from_file(content, filename, field)
+    raise InvalidRequestTypeError(
+        field,
+        f"the content of {filename or 'the image'} must be bytes or a binary file object, "
+        f"got {_describe(content)}; pass a path on its own, as {field}=path",
+    )
+
+
+def _from_path(value: str | os.PathLike[Any], field: str) -> ImagePart:
+    path = os.fsdecode(value)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        hint = " (URLs are not fetched; pass the image's bytes)" if "://" in path else ""
+        raise InvalidRequestError(field, f"no such file: {path}{hint}") from None
+    except OSError as exc:
+        raise InvalidRequestError(field, f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidRequestError(field, f"{path} is a directory, not an image file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidRequestError(field, f"{path} is not a regular file")
+    _check_size(info.st_size, path, field)
+    try:
+        with open(path, "rb") as file:
+            head = file.read(_HEAD_BYTES)
+    except OSError as exc:
+        raise InvalidRequestError(field, f"cannot read {path}: {exc.strerror}") from None
+    source = _PathSource(path, info.st_size, field)
+    return _part(field, path, os.path.basename(path), head, size=info.st_size, source=source)
+
+
+def _from_buffer(
+    value: bytes | bytearray | memoryview,
+    filename: str | None,
+    field: str,
+    label: str | None = None,
+) -> ImagePart:
+    view = memoryview(value)
+    if not view.c_contiguous:
+        # Slicing needs one flat run of bytes; a strided view is the one case copied.
+        view = memoryview(view.tobytes())
+    view = view.cast("B")
+    label = label or filename or "the image data"
+    _check_size(view.nbytes, label, field)
+    head = bytes(view[:_HEAD_BYTES])
+    return _part(field, label, filename, head, size=view.nbytes, source=_BufferSource(view))
+
+
+def _from_file(file: Any, filename: str | None, field: str) -> ImagePart:
+    label = filename or _file_label(file)
+    if isinstance(file, io.TextIOBase):
+        raise _text_mode(label, field)
+    if getattr(file, "closed", False):
+        raise InvalidRequestError(field, f"{label} is closed")
+    name = filename or _basename(getattr(file, "name", None))
+    if not _seekable(file):
+        # A pipe or socket can be read only once, but every attempt must send the same
+        # bytes: keep them in memory, reading no further than the size limit allows.
+        data = _read_at_most(file, MAX_IMAGE_BYTES + 1, label, field)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise InvalidRequestError(
+                field, f"{label} is more than the 50 MB limit ({MAX_IMAGE_BYTES:,} bytes)"
+            )
+        return _from_buffer(data, name, field, label)
+    start = file.tell()
+    file.seek(0, os.SEEK_END)
+    size = max(file.tell() - start, 0)
+    file.seek(start)
+    _check_size(size, label, field)
+    head = file.read(_HEAD_BYTES)
+    file.seek(start)
+    if not isinstance(head, bytes | bytearray):
+        raise _text_mode(label, field)
+    source = _FileSource(file, start, size, label, field)
+    return _part(field, label, name, bytes(head), size=size, source=source)
+
+
+def _file_label(file: object) -> str:
+    name = getattr(file, "name", None)
+    if isinstance(name, str | bytes | os.PathLike):
+        return os.fsdecode(name)
+    return "the image file object"
+
+
+def _basename(name: object) -> str | None:
+    if isinstance(name, str | bytes | os.PathLike):
+        return os.path.basename(os.fsdecode(name)) or None
+    return None  # os.fdopen() files are named by their descriptor number
+
+
+def _seekable(file: object) -> bool:
+    seekable = getattr(file, "seekable", None)
+    return bool(seekable()) if callable(seekable) else False
+
+
+def _text_mode(label: str, field: str) -> InvalidRequestTypeError:
+    return InvalidRequestTypeError(
+        field, f"{label} is open in text mode; open it in binary mode ('rb')"
+    )
+
+
+def _read_at_most(file: Any, limit: int, label: str, field: str) -> bytearray:
+    data = bytearray()
+    while len(data) < limit:
+        chunk = file.read(min(CHUNK_SIZE, limit - len(data)))
+        if not chunk:
+            break
+        if not isinstance(chunk, bytes | bytearray):
+            raise _text_mode(label, field)
+        data += chunk
+    return data
+
+
+def _check_size(size: int, label: str, field: str) -> None:
+    if size == 0:
+        raise InvalidRequestError(field, f"{label} is empty")
+    if size > MAX_IMAGE_BYTES:
+        raise InvalidRequestError(
+            field,
+            f"{label} is {size / 2**20:.1f} MB ({size:,} bytes); "
+            f"the limit is 50 MB ({MAX_IMAGE_BYTES:,} bytes)",
+        )
+
+
+def _part(
+    field: str, label: str, filename: str | None, head: bytes, *, size: int, source: _Source
+) -> ImagePart:
+    content_type = sniff_image_type(head)
+    if content_type is None:
+        raise InvalidRequestError(
+            field,
+            f"{label} is not a PNG, JPEG or WEBP image (starts with {head[:_SHOWN_BYTES]!r})",
+        )
+    return ImagePart(field, _with_extension(filename, content_type), content_type, size, source)
+
+
+def _with_extension(filename: str | None, content_type: str) -> str:
+    # A name with an image extension is kept even when it names another image format:
+    # the part's Content-Type is the sniffed one, and that is what servers go by. Any
+    # other name gets the sniffed type's extension, for servers that look at names.
+    name = filename or "image"
+    if os.path.splitext(name)[1].lower() in _IMAGE_SUFFIXES:
+        return name
+    return name + _EXTENSIONS[content_type]
+
+
+def _read_exactly(file: Any, size: int, on_short: InvalidRequestError) -> Iterator[Chunk]:
+    remaining = size
+    while remaining > 0:
+        chunk = file.read(min(CHUNK_SIZE, remaining))
+        if not chunk:
+            raise on_short
+        remaining -= len(chunk)
+        yield chunk
+
+
+@dataclass(frozen=True)
+class _PathSource:
+    """Opened afresh for every attempt, so only one chunk is in memory at a time."""
+
+    path: str
+    size: int
+    field: str
+
+    def chunks(self) -> Iterator[Chunk]:
+        with open(self.path, "rb") as file:
+            now = os.fstat(file.fileno()).st_size
+            changed = InvalidRequestError(
+                self.field,
+                f"{self.path} changed while the request was being prepared "
+                f"({self.size:,} bytes when checked, {now:,} bytes now)",
+            )
+            if now != self.size:
+                raise changed
+            yield from _read_exactly(file, self.size, changed)
+
+
+@dataclass(frozen=True)
+class _FileSource:
+    """The caller's file object, read from the position it had when it was given.
+
+    It is never closed here: it belongs to the caller.
+    """
+
+    file: Any
+    start: int
+    size: int
+    label: str
+    field: str
+
+    def chunks(self) -> Iterator[Chunk]:
+        if getattr(self.file, "closed", False):
+            raise InvalidRequestError(self.field, f"{self.label} was closed before it was sent")
+        self.file.seek(self.start)
+        yield from _read_exactly(
+            self.file,
+            self.size,
+            InvalidRequestError(
+                self.field,
+                f"{self.label} got shorter than its {self.size:,} bytes before it was sent",
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class _BufferSource:
+    """Slices of the caller's own buffer: the image is never copied."""
+
+    view: memoryview
+
+    def chunks(self) -> Iterator[Chunk]:
+        for start in range(0, self.view.nbytes, CHUNK_SIZE):
+            yield self.view[start : start + CHUNK_SIZE]
