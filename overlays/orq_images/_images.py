@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from attrs import define, field
+
 from orq_images_generated.models.image import Image as GeneratedImage
 from orq_images_generated.types import Unset
 

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.server import LoopbackServer, Reply
+
+API_KEY = "sk-test-4f9c2e-do-not-leak"
+PNG_1X1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def image_response(**extra: object) -> dict[str, object]:
+    """A valid generations/variations response body holding one small PNG."""
+    body: dict[str, object] = {
+        "created": 1_732_233_600,
+        "data": [{"b64_json": base64.b64encode(PNG_1X1).decode()}],
+    }
+    body.update(extra)
+    return body
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer(Reply(200, image_response(), {"x-request-id": "req_123"})) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests never see the developer's real key or base URL.
+    monkeypatch.setenv("ORQ_API_KEY", API_KEY)
+    monkeypatch.delenv("ORQ_BASE_URL", raising=False)
