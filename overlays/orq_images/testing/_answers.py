@@ -1,0 +1,164 @@
+"""What LocalRouter answers to a valid image request: routing, cache, and the images.
+
+The routing headers tell a test what happened: `x-orq-served-by` names the
+model that drew the images, `x-orq-attempts` counts the model calls
+(retries included, 0 for a cache hit), `x-orq-cache` is `hit` or `miss`
+when the request asked for the cache.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._spec import Operation
+from . import _pictures, _png
+from ._cache import CachedResponse, ResponseCache, cache_key
+from ._files import FileStore
+from ._requests import ImageRequest
+from ._routing import Balancer, ModelBoard, Plan, plan, route
+
+# Uploads above this many pixels are not decoded (Paeth-filtered rows are
+# unfiltered byte by byte in Python); their variations derive from a hash.
+_MAX_DECODED_PIXELS = 1536 * 1536
+_TIMEOUT_STATUS = 504
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_answer(status: int, value: Mapping[str, Any], headers: Mapping[str, str] = {}) -> Answer:
+    return Answer(
+        status,
+        json.dumps(value, separators=(",", ":")).encode(),
+        {"Content-Type": "application/json", **headers},
+    )
+
+
+def error_answer(status: int, message: str, code: str, headers: Mapping[str, str] = {}) -> Answer:
+    return json_answer(status, {"message": message, "code": code}, headers)
+
+
+class ImageService:
+    def __init__(self, board: ModelBoard, latency: float, stopping: threading.Event) -> None:
+        self.files = FileStore()
+        self._board = board
+        self._latency = latency
+        self._stopping = stopping
+        self._cache = ResponseCache()
+        self._balancer = Balancer()
+
+    def answer(self, operation: Operation, request: ImageRequest, base_url: str) -> Answer:
+        routing = plan(request.fields, self._balancer)
+        key = None
+        headers: dict[str, str] = {}
+        if routing.cache_ttl is not None:
+            upload = request.upload.value if request.upload else None
+            key = cache_key(operation.path, request.fields, upload)
+            hit = self._cache.get(key)
+            if hit is not None:
+                return Answer(200, hit.body, {
+                    "Content-Type": "application/json",
+                    "x-orq-cache": "hit",
+                    "x-orq-served-by": hit.served_by,
+                    "x-orq-attempts": "0",
+                })  # fmt: skip
+            headers["x-orq-cache"] = "miss"
+        outcome = route(routing, self._caller(routing))
+        headers["x-orq-attempts"] = str(outcome.attempts)
+        if outcome.served_by is None:
+            tried = ", ".join(f"{model} answered {status}" for model, status in outcome.failures)
+            return error_answer(
+                outcome.failures[-1][1],
+                f"every model failed: {tried}",
+                "all_models_failed",
+                headers,
+            )
+        headers["x-orq-served-by"] = outcome.served_by
+        draw = _draw_generation if operation.operation_id == "createImage" else _draw_variation
+        pngs = draw(request, outcome.served_by)
+        body = json_answer(200, self._body(operation, request, pngs, base_url), headers)
+        if key is not None and routing.cache_ttl is not None:
+            self._cache.put(key, CachedResponse(body.body, outcome.served_by), routing.cache_ttl)
+        return body
+
+    def _caller(self, routing: Plan) -> Callable[[str], int | None]:
+        def call(model: str) -> int | None:
+            if self._latency:
+                limit = routing.call_timeout_ms
+                if limit is not None and limit / 1000 < self._latency:
+                    self._stopping.wait(limit / 1000)
+                    return _TIMEOUT_STATUS
+                self._stopping.wait(self._latency)
+            return self._board.outcome(model)
+
+        return call
+
+    def _body(
+        self, operation: Operation, request: ImageRequest, pngs: list[bytes], base_url: str
+    ) -> dict[str, Any]:
+        if request.response_format == "b64_json":
+            data = [{"b64_json": base64.b64encode(png).decode("ascii")} for png in pngs]
+        else:
+            data = [{"url": f"{base_url}/files/{self.files.add(png)}"} for png in pngs]
+        output_tokens = len(pngs) * (request.width * request.height // 256)
+        if operation.operation_id == "createImage":
+            text_tokens = max(1, len(request.fields["prompt"]) // 4)
+            return {
+                "created": int(time.time()),
+                "data": data,
+                "usage": _usage(text_tokens, 0, output_tokens),
+            }
+        image_tokens = max(1, len(request.upload.value) // 1024) if request.upload else 0
+        return {
+            "created": int(time.time()),
+            "data": data,
+            "output_format": "png",
+            "size": f"{request.width}x{request.height}",
+            "quality": "standard",
+            "usage": _usage(0, image_tokens, output_tokens),
+        }
+
+
+def _usage(text_tokens: int, image_tokens: int, output_tokens: int) -> dict[str, Any]:
+    return {
+        "input_tokens": text_tokens + image_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": text_tokens + image_tokens + output_tokens,
+        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
+    }
+
+
+def _draw_generation(request: ImageRequest, model: str) -> list[bytes]:
+    size = f"{request.width}x{request.height}"
+    prompt = request.fields["prompt"]
+    return [
+        _png.encode(_pictures.pattern(request.width, request.height, prompt, model, size, index))
+        for index in range(request.n)
+    ]
+
+
+def _draw_variation(request: ImageRequest, model: str) -> list[bytes]:
+    assert request.upload is not None  # checked with the request
+    content = request.upload.value
+    salt = hashlib.sha256(content + model.encode()).digest()
+    try:
+        source = _png.decode(content, _MAX_DECODED_PIXELS)
+    except _png.PNGError:
+        # No codec here for this upload: the variations derive from its bytes instead.
+        return [
+            _png.encode(_pictures.pattern(request.width, request.height, salt.hex(), index))
+            for index in range(request.n)
+        ]
+    base = _pictures.resize(source, request.width, request.height)
+    return [_png.encode(_pictures.recolour(base, index, salt)) for index in range(request.n)]

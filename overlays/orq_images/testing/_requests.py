@@ -1,0 +1,140 @@
+"""Read an image request off the wire and check it against the spec.
+
+`parse` turns the body into fields (and uploaded files) without judging them,
+so the request log can show what arrived even when it is refused; `check`
+then applies the spec's validator and the rules the live API adds on top:
+an uploaded image must be a PNG, JPEG or WEBP file under 50 MB, and a
+generation size must be `WIDTHxHEIGHT` (or `auto`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .._exceptions import InvalidRequestError
+from .._schema import validator
+from .._spec import Operation
+from . import _forms, _multipart
+from ._multipart import FormPart
+
+MAX_UPLOAD = 50 * 1024 * 1024
+MAX_PIXELS = 2048 * 2048
+DEFAULT_SIZE = (1024, 1024)
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+_SIZE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
+
+
+class RequestError(Exception):
+    """A request the router refuses; the message names the offending field."""
+
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+def _invalid(exc: InvalidRequestError) -> RequestError:
+    message = str(exc) if exc.field else f"body: {exc.problem}"
+    return RequestError(400, message, "invalid_request")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    fields: Any
+    files: dict[str, FormPart]
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    fields: dict[str, Any]
+    upload: FormPart | None
+    width: int
+    height: int
+    n: int
+    response_format: str
+
+
+def parse(operation: Operation, content_type: str, body: bytes) -> Parsed:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != operation.content_type:
+        raise RequestError(
+            415,
+            f"content-type: expected {operation.content_type}, got {media_type or 'none'}",
+            "unsupported_media_type",
+        )
+    if media_type == "application/json":
+        try:
+            return Parsed(json.loads(body), {})
+        except ValueError as exc:
+            raise RequestError(400, f"body: not valid JSON ({exc})", "invalid_json") from None
+    try:
+        parts = _multipart.parse(content_type, body)
+        form = _forms.read(operation.request_schema, parts, file_fields={"image"})
+    except _multipart.MultipartError as exc:
+        raise RequestError(400, f"body: {exc}", "invalid_multipart") from None
+    except InvalidRequestError as exc:
+        raise _invalid(exc) from None
+    return Parsed(form.fields, form.files)
+
+
+def check(operation: Operation, parsed: Parsed) -> ImageRequest:
+    try:
+        fields = validator(operation.request_schema)(parsed.fields, "")
+        upload = parsed.files.get("image")
+        if operation.content_type == "multipart/form-data":
+            _check_image(upload)
+            width, height = _size(fields.get("size"), allow_any=False)
+        else:
+            width, height = _size(fields.get("size"), allow_any=True)
+    except InvalidRequestError as exc:
+        raise _invalid(exc) from None
+    return ImageRequest(
+        fields=fields,
+        upload=upload,
+        width=width,
+        height=height,
+        n=fields.get("n") or 1,
+        response_format=fields.get("response_format") or "url",
+    )
+
+
+def image_type(content: bytes) -> str | None:
+    """The image type the bytes start like, among those the API takes."""
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _check_image(upload: FormPart | None) -> None:
+    if upload is None:
+        raise InvalidRequestError("image", "is required: upload the image to vary as a file part")
+    if upload.content_type not in _IMAGE_TYPES:
+        raise InvalidRequestError(
+            "image", f"content type {upload.content_type} is not one of {', '.join(_IMAGE_TYPES)}"
+        )
+    if len(upload.value) >= MAX_UPLOAD:
+        raise InvalidRequestError("image", f"{len(upload.value)} bytes is not under 50 MB")
+    if image_type(upload.value) is None:
+        raise InvalidRequestError(
+            "image", f"{upload.filename!r} is not a PNG, JPEG or WEBP image (by its content)"
+        )
+
+
+def _size(value: str | None, *, allow_any: bool) -> tuple[int, int]:
+    if value is None or (allow_any and value == "auto"):
+        return DEFAULT_SIZE
+    match = _SIZE.match(value)
+    if match is None:
+        raise InvalidRequestError("size", f"{value!r} is not WIDTHxHEIGHT, such as 1024x1024")
+    width, height = int(match[1]), int(match[2])
+    if width * height > MAX_PIXELS:
+        raise InvalidRequestError("size", f"{value!r} is more than {MAX_PIXELS} pixels")
+    return width, height
