@@ -4,6 +4,9 @@
     scripts/generate --check    regenerate into a temporary folder and fail if it
                                 differs from generated/ (the drift check)
 
+After regenerating, it reports what changed in the public API (see
+codegen/api_report.py) and exits 3 if a change is breaking, 0 otherwise.
+
 Steps: load openapi.yaml, apply the spec pre-pass, write the patched generator
 templates, run the pinned openapi-python-client (its post-hooks run the pinned
 ruff), stamp every module with a do-not-edit header, add the spec as JSON for
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from codegen import api_report
 from codegen.prepass import prepare_for_generator
 from codegen.template_patches import write_patched_templates
 
@@ -48,7 +52,7 @@ def load_spec(path: Path = SPEC) -> dict[str, object]:
     return spec
 
 
-def _run_generator(spec_json: Path, templates: Path, output: Path) -> None:
+def _run_generator(spec_json: Path, templates: Path, output: Path, config: Path) -> None:
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
@@ -58,7 +62,7 @@ def _run_generator(spec_json: Path, templates: Path, output: Path) -> None:
             "--path",
             str(spec_json),
             "--config",
-            str(CONFIG),
+            str(config),
             "--custom-template-path",
             str(templates),
             "--meta",
@@ -79,16 +83,16 @@ def _run_generator(spec_json: Path, templates: Path, output: Path) -> None:
         raise SystemExit("openapi-python-client failed or warned; generated/ left unchanged")
 
 
-def build(destination: Path) -> Path:
+def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> Path:
     """Generate the package into `destination` and return the package folder."""
-    spec = load_spec()
+    spec = load_spec(spec_path)
     with tempfile.TemporaryDirectory(prefix="orq-codegen-") as scratch_dir:
         scratch = Path(scratch_dir)
         spec_json = scratch / "openapi.prepared.json"
         spec_json.write_text(json.dumps(prepare_for_generator(spec), indent=1), encoding="utf-8")
         templates = scratch / "templates"
         write_patched_templates(templates)
-        _run_generator(spec_json, templates, destination / PACKAGE)
+        _run_generator(spec_json, templates, destination / PACKAGE, config)
     package = destination / PACKAGE
     for module in sorted(package.rglob("*.py")):
         module.write_text(HEADER + module.read_text(encoding="utf-8"), encoding="utf-8")
@@ -120,11 +124,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="fail if generated/ differs from a fresh run"
     )
+    parser.add_argument("--spec", type=Path, default=SPEC, help="the spec to generate from")
+    parser.add_argument("--config", type=Path, default=CONFIG, help="the generator settings")
+    parser.add_argument(
+        "--generated", type=Path, default=GENERATED, help="the folder holding the package"
+    )
+    parser.add_argument(
+        "--report", type=Path, default=api_report.REPORT, help="where the API change report goes"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="orq-generated-") as out_dir:
-        fresh = build(Path(out_dir))
-        current = GENERATED / PACKAGE
+        fresh = build(Path(out_dir), args.spec, args.config)
+        current = args.generated / PACKAGE
         if args.check:
             changed = (
                 differences(fresh, current) if current.exists() else [f"{PACKAGE}/ is missing"]
@@ -135,12 +147,18 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print("generated/ matches openapi.yaml")
             return 0
+        report = api_report.Report(())
         if current.exists():
+            old, new = (
+                api_report.Snapshot.of_package(current),
+                api_report.Snapshot.of_package(fresh),
+            )
+            report = api_report.compare(old, new)
             shutil.rmtree(current)
-        GENERATED.mkdir(exist_ok=True)
+        args.generated.mkdir(exist_ok=True)
         shutil.copytree(fresh, current, ignore=shutil.ignore_patterns("__pycache__"))
-    print(f"regenerated {current.relative_to(ROOT)}")
-    return 0
+    print(f"regenerated {current}")
+    return api_report.publish(report, args.report)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,173 @@
+"""The API change report: what changed for users between two versions of the SDK.
+
+Each version is a Snapshot: its spec and the folders its packages load from. The
+report joins two views of the change:
+
+- the spec diff (spec_diff.py): operations, parameters, schemas, fields and enum
+  values, each marked breaking or not;
+- the Python API diff (surface_diff.py, griffe): breaks in the packages' public
+  API, listed only where no breaking spec change already names the same thing, so
+  that what the generator alone changed (a class renamed in generator-config.yaml,
+  renumbered enum members) is reported without repeating the spec's lines.
+
+The report is a Markdown list, one line per change, usable as a changelog entry.
+
+Exit status (of `scripts/generate` and of this module's command line):
+    0  nothing changed, or only non-breaking changes
+    3  at least one breaking change
+
+Command line, to compare a git ref (e.g. the base branch of a pull request, or the
+last release tag) with the working tree:
+
+    PYTHONPATH=scripts .venv/bin/python -m codegen.api_report --since v0.1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codegen import spec_diff, surface_diff
+from codegen.api_change import Change
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / "build" / "api-changes.md"
+BREAKING_EXIT = 3
+GENERATED_PACKAGE = "orq_images_generated"
+RUNTIME_SPEC = "openapi.json"
+# Where each public package lives in the tree, in the order the report lists them.
+PACKAGE_FOLDERS = {GENERATED_PACKAGE: "generated", "orq_images": "overlays"}
+NO_CHANGE = "No change to the public API."
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the SDK: the spec it was generated from and its package folders."""
+
+    spec: Mapping[str, Any]
+    search_paths: tuple[Path, ...]
+
+    @classmethod
+    def of_package(cls, generated_package: Path) -> Snapshot:
+        """A generated package folder alone, with the spec it carries."""
+        return cls(_read_spec(generated_package), (generated_package.parent,))
+
+    @classmethod
+    def of_tree(cls, root: Path) -> Snapshot:
+        """A project tree (a checkout, or a ref extracted by `tree_at`): all packages."""
+        paths = tuple(root / folder for folder in PACKAGE_FOLDERS.values())
+        return cls(_read_spec(root / "generated" / GENERATED_PACKAGE), paths)
+
+
+def _read_spec(package: Path) -> Mapping[str, Any]:
+    path = package / RUNTIME_SPEC
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(
+            f"{path}: cannot read the spec this package was generated from: {exc}"
+        ) from exc
+    if not isinstance(spec, dict):
+        raise SystemExit(f"{path}: not an OpenAPI document")
+    return spec
+
+
+@dataclass(frozen=True)
+class Report:
+    changes: tuple[Change, ...]
+
+    @property
+    def breaking(self) -> bool:
+        return any(change.breaking for change in self.changes)
+
+    @property
+    def exit_code(self) -> int:
+        return BREAKING_EXIT if self.breaking else 0
+
+    def markdown(self) -> str:
+        if not self.changes:
+            return NO_CHANGE + "\n"
+        ordered = sorted(self.changes, key=lambda change: not change.breaking)
+        return "".join(change.line() + "\n" for change in ordered)
+
+
+def compare(old: Snapshot, new: Snapshot) -> Report:
+    """What changed from `old` to `new`."""
+    specs = spec_diff.diff_specs(old.spec, new.spec)
+    explained = {change.key for change in specs.changes if change.breaking}
+    changes = list(specs.changes)
+    for package in PACKAGE_FOLDERS:
+        before = surface_diff.load(package, old.search_paths)
+        if before is None:
+            continue
+        after = surface_diff.load(package, new.search_paths)
+        if after is None:
+            changes.append(Change(True, package, "package removed", (package,)))
+            continue
+        for change in surface_diff.diff_packages(before, after, specs.renames):
+            # A removed class shows up once as a module and once as its re-export.
+            if change.key not in explained:
+                explained.add(change.key)
+                changes.append(change)
+    return Report(tuple(changes))
+
+
+def publish(report: Report, path: Path) -> int:
+    """Write the report to `path`, print it, and return the exit status it calls for."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = report.markdown()
+    path.write_text(text, encoding="utf-8")
+    if report.changes:
+        summary = "breaking" if report.breaking else "not breaking"
+        print(f"API changes, {summary} (also in {path}):")
+    print(text, end="")
+    return report.exit_code
+
+
+def tree_at(ref: str, destination: Path, cwd: Path = ROOT) -> Path:
+    """Extract the package folders of git `ref` into `destination` and return it."""
+    listed = subprocess.run(
+        ["git", "ls-tree", "--name-only", ref, *PACKAGE_FOLDERS.values()],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        raise SystemExit(f"git ref {ref!r}: {listed.stderr.strip()}")
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, *listed.stdout.split()],
+        cwd=cwd,
+        capture_output=True,
+        check=True,
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--since", required=True, help="git ref of the version to compare with")
+    parser.add_argument(
+        "--report", type=Path, default=REPORT, help=f"where to write it (default {REPORT})"
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="orq-api-base-") as scratch:
+        old = Snapshot.of_tree(tree_at(args.since, Path(scratch)))
+        return publish(compare(old, Snapshot.of_tree(ROOT)), args.report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
