@@ -1,0 +1,368 @@
+"""The API change report, through the real pipeline: each scenario edits a copy of
+openapi.yaml (or generator-config.yaml), runs scripts/generate's main on copies of
+the spec and the generated package, and checks the report's lines and exit status."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from codegen import api_report, generate
+from codegen.spec_diff import diff_specs
+
+ROOT = Path(__file__).resolve().parents[2]
+Spec = dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    report: str
+    printed: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.report.splitlines()
+
+
+@pytest.fixture(scope="session")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A package generated from a copy of the real spec, so that uncommitted edits
+    of generated/ elsewhere in the tree cannot leak into the scenarios."""
+    folder = tmp_path_factory.mktemp("baseline")
+    spec = folder / "openapi.yaml"
+    shutil.copy(ROOT / "openapi.yaml", spec)
+    argv = ["--spec", str(spec), "--generated", str(folder / "generated")]
+    assert generate.main([*argv, "--report", str(folder / "report.md")]) == 0
+    return folder
+
+
+@pytest.fixture
+def regenerate(
+    baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Outcome]:
+    def run(
+        edit_spec: Callable[[Spec], None] | None = None,
+        edit_config: Callable[[Spec], None] | None = None,
+    ) -> Outcome:
+        shutil.copytree(baseline / "generated", tmp_path / "generated")
+        spec = yaml.safe_load((baseline / "openapi.yaml").read_text(encoding="utf-8"))
+        if edit_spec:
+            edit_spec(spec)
+        (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+        config = yaml.safe_load((ROOT / "generator-config.yaml").read_text(encoding="utf-8"))
+        if edit_config:
+            edit_config(config)
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        capsys.readouterr()
+        exit_code = generate.main(
+            [
+                *("--spec", str(tmp_path / "openapi.yaml")),
+                *("--config", str(tmp_path / "config.yaml")),
+                *("--generated", str(tmp_path / "generated")),
+                *("--report", str(tmp_path / "build" / "api-changes.md")),
+            ]
+        )
+        report = (tmp_path / "build" / "api-changes.md").read_text(encoding="utf-8")
+        return Outcome(exit_code, report, capsys.readouterr().out)
+
+    return run
+
+
+def schema(spec: Spec, name: str) -> Spec:
+    found: Spec = spec["components"]["schemas"][name]
+    return found
+
+
+def variation_props(spec: Spec) -> Spec:
+    return schema(spec, "CreateImageVariationRequest")["properties"]
+
+
+def test_no_change_says_so_in_one_line(regenerate: Callable[..., Outcome]) -> None:
+    outcome = regenerate()
+    assert outcome.exit_code == 0
+    assert outcome.lines == ["No change to the public API."]
+    assert "No change to the public API." in outcome.printed
+
+
+def test_description_only_is_no_api_change(regenerate: Callable[..., Outcome]) -> None:
+    def edit(spec: Spec) -> None:
+        variation_props(spec)["user"]["description"] = "Who the end user is."
+
+    outcome = regenerate(edit)
+    assert (outcome.exit_code, outcome.lines) == (0, ["No change to the public API."])
+
+
+def test_new_optional_field_is_one_non_breaking_line(
+    regenerate: Callable[..., Outcome],
+) -> None:
+    def edit(spec: Spec) -> None:
+        variation_props(spec)["style"] = {"type": "string", "description": "The drawing style."}
+
+    outcome = regenerate(edit)
+    assert outcome.exit_code == 0
+    assert outcome.lines == [
+        "- **Non-breaking:** `CreateImageVariationRequest.style`: optional field added "
+        "(createImageVariation request)"
+    ]
+    assert outcome.lines[0] in outcome.printed
+
+
+def test_removed_field_is_breaking(regenerate: Callable[..., Outcome]) -> None:
+    outcome = regenerate(lambda spec: variation_props(spec).pop("user"))
+    assert outcome.exit_code == api_report.BREAKING_EXIT == 3
+    # The Python attribute that went with it is the same change: listed once.
+    assert outcome.lines == [
+        "- **Breaking:** `CreateImageVariationRequest.user`: field removed "
+        "(createImageVariation request)"
+    ]
+
+
+def test_narrowed_enum_is_breaking_and_shows_renumbered_members(
+    regenerate: Callable[..., Outcome],
+) -> None:
+    def edit(spec: Spec) -> None:
+        variation_props(spec)["size"]["enum"] = ["256x256", "1024x1024"]
+
+    outcome = regenerate(edit)
+    assert outcome.exit_code == 3
+    assert outcome.lines[0] == (
+        "- **Breaking:** `CreateImageVariationRequest.size`: enum value(s) `512x512` removed "
+        "(createImageVariation request)"
+    )
+    # The generator names these members by position: VALUE_1 now means another size.
+    assert any(
+        "VariationSize.VALUE_1`: value changed from '512x512' to '1024x1024'" in line
+        for line in outcome.lines
+    )
+    assert all(line.startswith("- **Breaking:**") for line in outcome.lines)
+
+
+def test_widened_enum_is_not_breaking(regenerate: Callable[..., Outcome]) -> None:
+    outcome = regenerate(lambda spec: variation_props(spec)["size"]["enum"].append("2048x2048"))
+    assert outcome.exit_code == 0
+    assert outcome.lines == [
+        "- **Non-breaking:** `CreateImageVariationRequest.size`: enum value(s) `2048x2048` added "
+        "(createImageVariation request)"
+    ]
+
+
+def test_renamed_schema_is_one_breaking_line(regenerate: Callable[..., Outcome]) -> None:
+    def edit(spec: Spec) -> None:
+        renamed = json.loads(
+            json.dumps(spec).replace('schemas/Fallback"', 'schemas/ModelFallback"')
+        )
+        renamed["components"]["schemas"]["ModelFallback"] = renamed["components"]["schemas"].pop(
+            "Fallback"
+        )
+        spec.clear()
+        spec.update(renamed)
+
+    outcome = regenerate(edit)
+    assert outcome.exit_code == 3
+    # The removed class, its module and the retyped `fallbacks` fields all follow from it.
+    assert outcome.lines == [
+        "- **Breaking:** `Fallback`: schema renamed to `ModelFallback` "
+        "(createImage request, createImageVariation request)"
+    ]
+
+
+def test_newly_required_field_is_breaking(regenerate: Callable[..., Outcome]) -> None:
+    def edit(spec: Spec) -> None:
+        schema(spec, "CreateImageVariationRequest")["required"] = ["model", "image"]
+
+    outcome = regenerate(edit)
+    assert outcome.exit_code == 3
+    assert outcome.lines == [
+        "- **Breaking:** `CreateImageVariationRequest.image`: field is now required "
+        "(createImageVariation request)"
+    ]
+
+
+def test_new_required_field_is_breaking(regenerate: Callable[..., Outcome]) -> None:
+    def edit(spec: Spec) -> None:
+        variation_props(spec)["seed"] = {"type": "integer", "description": "A random seed."}
+        schema(spec, "CreateImageVariationRequest")["required"].append("seed")
+
+    outcome = regenerate(edit)
+    assert outcome.exit_code == 3
+    assert outcome.lines == [
+        "- **Breaking:** `CreateImageVariationRequest.seed`: required field added "
+        "(createImageVariation request)"
+    ]
+
+
+def test_changed_type_is_breaking(regenerate: Callable[..., Outcome]) -> None:
+    outcome = regenerate(lambda spec: variation_props(spec)["user"].update(type="integer"))
+    assert outcome.exit_code == 3
+    assert outcome.lines == [
+        "- **Breaking:** `CreateImageVariationRequest.user`: type changed from `string` to "
+        "`integer` (createImageVariation request)"
+    ]
+
+
+def test_removed_operation_is_breaking(regenerate: Callable[..., Outcome]) -> None:
+    outcome = regenerate(lambda spec: spec["paths"].pop("/v2/router/images/variations"))
+    assert outcome.exit_code == 3
+    assert outcome.lines[0] == (
+        "- **Breaking:** `createImageVariation`: operation "
+        "`POST /v2/router/images/variations` removed"
+    )
+
+
+def test_generator_level_rename_is_caught_from_the_python_api(
+    regenerate: Callable[..., Outcome],
+) -> None:
+    """The spec is unchanged; only generator-config.yaml renames a class."""
+
+    def edit(config: Spec) -> None:
+        config["class_overrides"]["CreateImageVariationRequestSize"] = {
+            "class_name": "VariationImageSize",
+            "module_name": "variation_image_size",
+        }
+
+    outcome = regenerate(edit_config=edit)
+    assert outcome.exit_code == 3
+    assert outcome.lines == [
+        "- **Breaking:** `orq_images_generated.models.VariationSize`: public object was removed",
+        "- **Breaking:** `orq_images_generated.models.create_image_variation_request."
+        "CreateImageVariationRequest.size`: type changed from `VariationSize | Unset` to "
+        "`VariationImageSize | Unset`",
+    ]
+
+
+def test_check_keeps_its_drift_meaning(baseline: Path, tmp_path: Path) -> None:
+    shutil.copytree(baseline / "generated", tmp_path / "generated")
+    spec = yaml.safe_load((baseline / "openapi.yaml").read_text(encoding="utf-8"))
+    variation_props(spec).pop("user")
+    (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    argv = ["--spec", str(tmp_path / "openapi.yaml"), "--generated", str(tmp_path / "generated")]
+    report = tmp_path / "report.md"
+    assert generate.main([*argv, "--check", "--report", str(report)]) == 1
+    assert not report.exists()
+    current = ["--spec", str(baseline / "openapi.yaml"), "--generated", str(tmp_path / "generated")]
+    assert generate.main([*current, "--check"]) == 0
+
+
+def spec_with(**request_props: Any) -> Spec:
+    """A one-operation spec whose request body has `request_props`."""
+    return {
+        "paths": {
+            "/things": {
+                "post": {
+                    "operationId": "createThing",
+                    "parameters": [],
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ThingRequest"}
+                            }
+                        }
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+        "components": {
+            "schemas": {"ThingRequest": {"type": "object", "properties": request_props}}
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            {"type": "integer", "maximum": 10},
+            {"type": "integer", "maximum": 5},
+            (True, "`maximum` changed from 10 to 5"),
+        ),
+        (
+            {"type": "integer", "maximum": 10},
+            {"type": "integer", "maximum": 20},
+            (False, "`maximum` changed from 10 to 20"),
+        ),
+        (
+            {"type": "string", "minLength": 1},
+            {"type": "string"},
+            (False, "`minLength` changed from 1 to None"),
+        ),
+        (
+            {"type": "integer", "default": 1},
+            {"type": "integer", "default": 2},
+            (False, "server default changed from `1` to `2`"),
+        ),
+        ({"type": "string"}, {"type": "string", "deprecated": True}, (False, "deprecated")),
+        (
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "array", "items": {"type": "integer"}},
+            (True, "type changed from `array of string` to `array of integer`"),
+        ),
+        (
+            {"type": "string"},
+            {"type": "string", "enum": ["a"]},
+            (True, "now limited to `a`"),
+        ),
+    ],
+)
+def test_field_rules(before: Spec, after: Spec, expected: tuple[bool, str]) -> None:
+    changes = diff_specs(spec_with(count=before), spec_with(count=after)).changes
+    assert [(c.breaking, c.subject, c.description) for c in changes] == [
+        (expected[0], "ThingRequest.count", f"{expected[1]} (createThing request)")
+    ]
+
+
+def test_parameters_and_media_types() -> None:
+    old = spec_with()
+    new = copy.deepcopy(old)
+    operation = new["paths"]["/things"]["post"]
+    operation["parameters"] = [
+        {"in": "query", "name": "dry_run", "schema": {"type": "boolean"}},
+        {"in": "header", "name": "x-team", "required": True, "schema": {"type": "string"}},
+    ]
+    content = operation["requestBody"]["content"]
+    content["multipart/form-data"] = content.pop("application/json")
+    described = [(c.breaking, c.subject, c.description) for c in diff_specs(old, new).changes]
+    assert described == [
+        (False, "createThing query dry_run parameter", "optional parameter added"),
+        (True, "createThing header x-team parameter", "required parameter added"),
+        (True, "createThing request body", "media type `application/json` removed"),
+        (False, "createThing request body", "media type `multipart/form-data` added"),
+    ]
+    reverse = [(c.breaking, c.description) for c in diff_specs(new, old).changes[:2]]
+    assert reverse == [(True, "parameter removed"), (True, "parameter removed")]
+
+
+def test_since_compares_a_git_ref_with_the_tree(baseline: Path, tmp_path: Path) -> None:
+    """`tree_at` extracts a committed version; the working tree then loses a field."""
+    repo = tmp_path / "repo"
+    shutil.copytree(baseline / "generated", repo / "generated")
+    shutil.copytree(ROOT / "overlays", repo / "overlays", ignore=shutil.ignore_patterns("__py*"))
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
+    spec = yaml.safe_load((baseline / "openapi.yaml").read_text(encoding="utf-8"))
+    variation_props(spec).pop("name")
+    (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    argv = ["--spec", str(tmp_path / "openapi.yaml"), "--generated", str(repo / "generated")]
+    assert generate.main([*argv, "--report", str(tmp_path / "one.md")]) == 3
+
+    old = api_report.Snapshot.of_tree(api_report.tree_at("HEAD", tmp_path / "old", cwd=repo))
+    report = api_report.compare(old, api_report.Snapshot.of_tree(repo))
+    assert [(c.breaking, c.subject) for c in report.changes] == [
+        (True, "CreateImageVariationRequest.name")
+    ]
+    assert report.exit_code == 3
