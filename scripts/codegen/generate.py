@@ -97,9 +97,26 @@ def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> P
     for module in sorted(package.rglob("*.py")):
         module.write_text(HEADER + module.read_text(encoding="utf-8"), encoding="utf-8")
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
-    runtime_spec = json.dumps(spec, indent=1, ensure_ascii=False) + "\n"
+    runtime_spec = json.dumps(without_prose(spec), indent=1, ensure_ascii=False) + "\n"
     (package / RUNTIME_SPEC).write_text(runtime_spec, encoding="utf-8")
     return package
+
+
+_PROSE = frozenset({"description", "summary"})
+
+
+def without_prose(node: object, *, in_properties: bool = False) -> object:
+    """The spec without descriptions: validation does not read them, and a wording change
+    in openapi.yaml then changes only the docstring it belongs to."""
+    if isinstance(node, dict):
+        return {
+            key: without_prose(value, in_properties=key == "properties" and not in_properties)
+            for key, value in node.items()
+            if in_properties or key not in _PROSE
+        }
+    if isinstance(node, list):
+        return [without_prose(item) for item in node]
+    return node
 
 
 def differences(left: Path, right: Path) -> list[str]:
