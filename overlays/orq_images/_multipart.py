@@ -95,9 +95,9 @@ def _unused_boundary(texts: list[str]) -> str:
 class MultipartStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A multipart/form-data request body: text fields first, then the files.
 
-    Send it with `httpx.Request(method, url, headers=stream.headers, stream=stream)`.
-    `headers` holds the Content-Type with this body's random boundary and the exact
-    Content-Length. Iterating again (sync or async) yields identical bytes.
+    Send the request `build_request` makes. `headers` holds the Content-Type with
+    this body's random boundary and the exact Content-Length. Iterating again (sync
+    or async) yields identical bytes.
     """
 
     def __init__(self, fields: list[tuple[str, str]], files: list[tuple[str, ImagePart]]) -> None:
@@ -125,6 +125,20 @@ class MultipartStream(httpx.SyncByteStream, httpx.AsyncByteStream):
             "Content-Type": f"multipart/form-data; boundary={self.boundary}",
             "Content-Length": str(length),
         }
+
+    def build_request(
+        self, method: str, url: httpx.URL | str, headers: Mapping[str, str] | None = None
+    ) -> httpx.Request:
+        """An httpx request with this body: `headers`, then this body's own, and Host.
+
+        httpx adds no header at all to a request built around a stream, not even the
+        Host that HTTP/1.1 requires, so it is set here from the URL.
+        """
+        url = httpx.URL(url)
+        merged = httpx.Headers(headers)
+        merged.update(self.headers)
+        merged.setdefault("Host", url.netloc.decode("ascii"))
+        return httpx.Request(method, url, headers=merged, stream=self)
 
     def _chunks(self) -> Iterator[Chunk]:
         for piece in self._pieces:

@@ -1,0 +1,348 @@
+"""Every form of image input, as the loopback server receives it, and every way it can be wrong.
+
+Bodies are sent through plain httpx and read back with the server's independent
+multipart parser, so these tests hold whichever client facade sends the stream.
+"""
+
+from __future__ import annotations
+
+import array
+import io
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from orq_images import InvalidRequestError, InvalidRequestTypeError
+from orq_images._multipart import MultipartStream
+from orq_images._upload import CHUNK_SIZE, MAX_IMAGE_BYTES, prepare_image
+from orq_images_generated.types import File
+from tests.support.server import LoopbackServer, Part, RecordedRequest
+
+
+def png_bytes(extra: int = 64) -> bytes:
+    """The PNG signature, a valid IHDR chunk for a 1x1 image, then `extra` filler bytes."""
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + bytes(range(256)) * (extra // 256)
+        + bytes(extra % 256)
+    )
+
+
+def jpeg_bytes() -> bytes:
+    """SOI, then a JFIF APP0 segment, then filler."""
+    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    return b"\xff\xd8\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + b"\x11" * 40
+
+
+def webp_bytes() -> bytes:
+    """A RIFF container of form WEBP holding a VP8L chunk header, then filler."""
+    payload = b"WEBP" + b"VP8L" + struct.pack("<I", 5) + b"\x2f\x00\x00\x00\x00" + b"\x00"
+    return b"RIFF" + struct.pack("<I", len(payload)) + payload
+
+
+def send(server: LoopbackServer, value: object, **fields: str) -> RecordedRequest:
+    """Prepare `value`, send it with `fields` through plain httpx, return what arrived."""
+    stream = MultipartStream(list(fields.items()), [("image", prepare_image(value))])
+    return send_stream(server, stream)
+
+
+def send_stream(server: LoopbackServer, stream: MultipartStream) -> RecordedRequest:
+    request = stream.build_request("POST", server.url + "/upload")
+    with httpx.Client() as client:
+        client.send(request).raise_for_status()
+    return server.requests[-1]
+
+
+def image_part(recorded: RecordedRequest) -> Part:
+    return recorded.form()["image"]
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as running:
+        yield running
+
+
+@pytest.fixture
+def png_file(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.png"
+    path.write_bytes(png_bytes(5 * CHUNK_SIZE + 17))
+    return path
+
+
+# -- every input form ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_type", [str, Path], ids=["str", "pathlike"])
+def test_a_path_is_sent_with_its_name_and_sniffed_type(
+    server: LoopbackServer, png_file: Path, as_type: type
+) -> None:
+    part = image_part(send(server, as_type(png_file)))
+    assert part.filename == "photo.png"
+    assert part.content_type == "image/png"
+    assert part.value == png_file.read_bytes()
+
+
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview], ids=lambda t: t.__name__)
+def test_bytes_like_content_is_sent_whole(server: LoopbackServer, wrap: type) -> None:
+    data = png_bytes(3 * CHUNK_SIZE + 1)
+    part = image_part(send(server, wrap(data)))
+    assert (part.filename, part.content_type) == ("image.png", "image/png")
+    assert part.value == data
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "filename"),
+    [
+        (png_bytes(), "image/png", "image.png"),
+        (jpeg_bytes(), "image/jpeg", "image.jpg"),
+        (webp_bytes(), "image/webp", "image.webp"),
+    ],
+    ids=["png", "jpeg", "webp"],
+)
+def test_the_type_is_sniffed_from_the_bytes(
+    server: LoopbackServer, data: bytes, content_type: str, filename: str
+) -> None:
+    part = image_part(send(server, data))
+    assert (part.filename, part.content_type, part.value) == (filename, content_type, data)
+
+
+def test_any_other_buffer_is_sent_as_is(server: LoopbackServer) -> None:
+    # e.g. the uint8 array an image encoder returns
+    data = png_bytes(1000)
+    assert image_part(send(server, array.array("B", data))).value == data
+
+
+def test_a_name_without_an_image_extension_gets_the_sniffed_one(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    bare = tmp_path / "photo"
+    bare.write_bytes(png_bytes())
+    assert image_part(send(server, bare)).filename == "photo.png"
+    assert image_part(send(server, ("scan.v2", jpeg_bytes()))).filename == "scan.v2.jpg"
+    assert image_part(send(server, ("cat", webp_bytes()))).filename == "cat.webp"
+    # an image extension is kept as given; the part's type still says what the bytes are
+    part = image_part(send(server, ("Holiday.JPG", png_bytes())))
+    assert (part.filename, part.content_type) == ("Holiday.JPG", "image/png")
+
+
+def test_tuples_name_the_content_and_the_sniffed_type_wins(server: LoopbackServer) -> None:
+    data = png_bytes()
+    part = image_part(send(server, ("upload.png", data)))
+    assert (part.filename, part.content_type, part.value) == ("upload.png", "image/png", data)
+    # a label that contradicts the bytes is not sent: it could only get the image refused
+    part = image_part(send(server, ("upload.png", data, "application/octet-stream")))
+    assert part.content_type == "image/png"
+    part = image_part(send(server, ("fox.jpg", io.BytesIO(jpeg_bytes()), "image/png")))
+    assert (part.filename, part.content_type) == ("fox.jpg", "image/jpeg")
+    assert image_part(send(server, (None, data))).filename == "image.png"
+
+
+def test_the_official_sdk_dict_is_accepted(server: LoopbackServer, png_file: Path) -> None:
+    data = webp_bytes()
+    dict_image = {"file_name": "cat.webp", "content": data, "content_type": "image/webp"}
+    part = image_part(send(server, dict_image))
+    assert (part.filename, part.content_type, part.value) == ("cat.webp", "image/webp", data)
+    with png_file.open("rb") as file:
+        part = image_part(send(server, {"file_name": "mine", "content": file}))
+    assert (part.filename, part.content_type) == ("mine.png", "image/png")
+    assert part.value == png_file.read_bytes()
+
+
+def test_the_generated_file_type_is_accepted(server: LoopbackServer) -> None:
+    data = jpeg_bytes()
+    part = image_part(send(server, File(payload=io.BytesIO(data), file_name="shot.jpeg")))
+    assert (part.filename, part.content_type, part.value) == ("shot.jpeg", "image/jpeg", data)
+
+
+def test_an_open_file_is_streamed_and_left_open(server: LoopbackServer, png_file: Path) -> None:
+    with png_file.open("rb") as file:
+        part = image_part(send(server, file))
+        assert not file.closed
+        assert file.read(4) == b"", "read to its end, as any upload leaves a file"
+    assert (part.filename, part.value) == ("photo.png", png_file.read_bytes())
+
+
+def test_a_file_object_is_sent_from_its_position_on_every_pass(server: LoopbackServer) -> None:
+    data = png_bytes(2 * CHUNK_SIZE)
+    buffer = io.BytesIO(b"a header the caller skipped" + data)
+    buffer.seek(27)
+    prepared = prepare_image(buffer)
+    assert buffer.tell() == 27, "checking the image must not move the caller's file"
+    assert prepared.size == len(data)
+    stream = MultipartStream([], [("image", prepared)])
+    first = send_stream(server, stream)
+    second = send_stream(server, stream)
+    assert image_part(first).value == data
+    assert first.body == second.body
+
+
+def test_a_bytesio_without_a_name_gets_a_default_one(server: LoopbackServer) -> None:
+    part = image_part(send(server, io.BytesIO(jpeg_bytes())))
+    assert (part.filename, part.content_type) == ("image.jpg", "image/jpeg")
+
+
+def test_an_unseekable_file_is_read_once_and_resent_identically(server: LoopbackServer) -> None:
+    data = png_bytes(30_000)
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(data)  # fits a pipe's 64 KiB buffer: no reader thread needed
+    with os.fdopen(read_end, "rb") as pipe:
+        assert not pipe.seekable()
+        stream = MultipartStream([], [("image", prepare_image(pipe))])
+    # the pipe is closed now; its bytes were kept, so every pass still has them
+    first, second = send_stream(server, stream), send_stream(server, stream)
+    assert image_part(first).value == data
+    assert image_part(first).filename == "image.png", "an fd-named file has no usable name"
+    assert first.body == second.body
+
+
+def test_bytes_are_sliced_never_copied() -> None:
+    for data in (png_bytes(4 * CHUNK_SIZE), bytearray(png_bytes(4 * CHUNK_SIZE))):
+        chunks = list(prepare_image(data).chunks())
+        assert len(chunks) == 5
+        assert all(isinstance(c, memoryview) and c.obj is data for c in chunks)
+        assert b"".join(chunks) == data
+
+
+def test_parts_know_their_size_and_describe_themselves_without_content(png_file: Path) -> None:
+    part = prepare_image(png_file)
+    assert part.size == png_file.stat().st_size
+    assert repr(part) == (
+        f"ImagePart(field='image', filename='photo.png', content_type='image/png', "
+        f"size={part.size})"
+    )
+
+
+# -- everything that is refused before sending ----------------------------------------
+
+
+def _bad_inputs(tmp_path: Path, text_file: object) -> list[tuple[object, type[Exception], str]]:
+    gif = tmp_path / "photo.gif"
+    gif.write_bytes(b"GIF89a\x01\x00\x01\x00")
+    empty = tmp_path / "empty.png"
+    empty.touch()
+    huge = tmp_path / "huge.png"
+    with huge.open("wb") as file:
+        file.truncate(MAX_IMAGE_BYTES + 1)  # sparse: no disk space, no time
+    closed = io.BytesIO(png_bytes())
+    closed.close()
+    return [
+        ("/x/y.png", InvalidRequestError, "image: no such file: /x/y.png"),
+        ("https://example.test/cat.png", InvalidRequestError, "URLs are not fetched"),
+        (tmp_path, InvalidRequestError, f"image: {tmp_path} is a directory"),
+        (empty, InvalidRequestError, f"image: {empty} is empty"),
+        (b"", InvalidRequestError, "image: the image data is empty"),
+        (("blank.png", io.BytesIO()), InvalidRequestError, "image: blank.png is empty"),
+        (
+            gif,
+            InvalidRequestError,
+            f"image: {gif} is not a PNG, JPEG or WEBP image (starts with b'GIF89a",
+        ),
+        (
+            ("photo.gif", b"GIF89a\x01\x00\x01\x00"),
+            InvalidRequestError,
+            "image: photo.gif is not a PNG, JPEG or WEBP image (starts with b'GIF89a",
+        ),
+        (
+            huge,
+            InvalidRequestError,
+            f"image: {huge} is 50.0 MB (52,428,801 bytes); the limit is 50 MB (52,428,800 bytes)",
+        ),
+        (5, InvalidRequestTypeError, "image: expected a path, bytes, a binary file object"),
+        (None, InvalidRequestTypeError, "got NoneType None"),
+        (text_file, InvalidRequestTypeError, "photo.png is open in text mode; open it in binary"),
+        (
+            ("a.png", "a.png"),
+            InvalidRequestTypeError,
+            "the content of a.png must be bytes or a binary file object, got str 'a.png'",
+        ),
+        (("a.png", png_bytes(), "png", 1), InvalidRequestTypeError, "got 4 items"),
+        ((b"a.png", png_bytes()), InvalidRequestTypeError, "the file name must be a string"),
+        (("a.png", png_bytes(), 7), InvalidRequestTypeError, "the content type must be a string"),
+        ({"file_name": "a.png"}, InvalidRequestError, "image.content: is required"),
+        ({"filename": "a.png", "content": b""}, InvalidRequestError, "unknown key 'filename'"),
+        (closed, InvalidRequestError, "image: the image file object is closed"),
+    ]
+
+
+def test_bad_images_are_refused_naming_the_field_and_file_before_sending(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    with (tmp_path / "photo.png").open("w") as text_file:
+        for value, error, message in _bad_inputs(tmp_path, text_file):
+            with pytest.raises(error) as caught:
+                send(server, value, model="openai/dall-e-2")
+            assert message in str(caught.value), (value, str(caught.value))
+            assert isinstance(caught.value, InvalidRequestError)
+            assert caught.value.field in ("image", "image.content")
+    assert server.requests == [], "nothing may reach the server"
+
+
+def test_type_errors_are_also_type_errors_and_value_errors() -> None:
+    with pytest.raises(TypeError):
+        prepare_image(3.5)
+    with pytest.raises(ValueError, match="no such file"):
+        prepare_image("missing.png")
+
+
+def test_errors_carry_the_field_they_were_asked_for() -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        prepare_image(b"not an image", field="mask")
+    assert caught.value.field == "mask"
+    assert str(caught.value) == (
+        "mask: the image data is not a PNG, JPEG or WEBP image (starts with b'not an i')"
+    )
+
+
+def test_exactly_50_mb_is_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "limit.png"
+    with path.open("wb") as file:
+        file.write(png_bytes(0))
+        file.truncate(MAX_IMAGE_BYTES)
+    assert prepare_image(path).size == MAX_IMAGE_BYTES
+
+
+def test_an_endless_unseekable_stream_stops_at_the_limit() -> None:
+    class Endless:
+        def __init__(self) -> None:
+            self.served = 0
+
+        def read(self, size: int = -1) -> bytes:
+            assert size > 0, "must never ask for everything"
+            self.served += size
+            return bytes(size)  # the size is checked before the content
+
+    source = Endless()
+    with pytest.raises(InvalidRequestError, match="is more than the 50 MB limit"):
+        prepare_image(source)
+    assert source.served == MAX_IMAGE_BYTES + 1
+
+
+def test_a_file_that_changes_after_the_check_fails_the_send_by_name(
+    server: LoopbackServer, png_file: Path
+) -> None:
+    stream = MultipartStream([], [("image", prepare_image(png_file))])
+    with png_file.open("ab") as file:
+        file.write(b"more")
+    with pytest.raises(InvalidRequestError, match=r"photo\.png changed while the request"):
+        send_stream(server, stream)
+
+    buffer = io.BytesIO(png_bytes(CHUNK_SIZE))
+    stream = MultipartStream([], [("image", prepare_image(buffer))])
+    buffer.truncate(100)
+    with pytest.raises(InvalidRequestError, match="got shorter than its"):
+        send_stream(server, stream)
+    buffer.close()
+    with pytest.raises(InvalidRequestError, match="was closed before it was sent"):
+        send_stream(server, stream)
