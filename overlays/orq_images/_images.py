@@ -7,7 +7,6 @@ URL downloads through the same connection pool, retries and timeouts.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import os
@@ -80,5 +79,7 @@ class Image(GeneratedImage):
         """Write the image file to `path` (downloading asynchronously) and return it."""
         target = Path(path)
         data = await self.ato_bytes()
+        import asyncio  # noqa: PLC0415 - only async callers pay for importing asyncio
+
         await asyncio.to_thread(target.write_bytes, data)
         return target

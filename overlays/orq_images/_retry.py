@@ -7,7 +7,6 @@ override the client's policy through the request extension `RETRY_EXTENSION`.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import random
@@ -191,6 +190,8 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 await response.aclose()
                 why = f"status {response.status_code}"
             _log_retry(request, retry_number, delay, why)
+            import asyncio  # noqa: PLC0415 - loaded on the first async retry, not at import
+
             await asyncio.sleep(delay)
             retry_number += 1
 

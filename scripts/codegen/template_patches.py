@@ -116,6 +116,53 @@ class UnexpectedBody(Exception):
 __all__ = ["UnexpectedBody", "UnexpectedStatus"]'''
 
 
+_STOCK_MODELS_IMPORTS = """{% for import in imports | sort %}
+{{ import }}
+{% endfor %}
+"""
+
+_LAZY_MODELS_IMPORTS = """from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+{% for import in imports | sort %}
+    {{ import }}
+{% endfor %}
+
+_MODULE_OF = {
+{% for import in imports | sort %}
+{% set words = import.split(" ") %}
+    "{{ words[3] }}": "{{ words[1] }}",
+{% endfor %}
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+"""
+
+_LAZY_CLIENT_IMPORT = """from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .client import AuthenticatedClient, Client
+
+
+def __getattr__(name: str) -> object:
+    if name not in ("AuthenticatedClient", "Client"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(".client", __name__), name)
+    globals()[name] = value
+    return value
+
+"""
+
+
 PATCHES: tuple[Patch, ...] = (
     Patch(
         template="endpoint_module.py.jinja",
@@ -190,6 +237,21 @@ PATCHES: tuple[Patch, ...] = (
         "    {{ prop_template.multipart(property, source, destination) | indent(4) }}",
         new="{% if not property.required %}\nif {{source}} is not None and not isinstance({{source}}, Unset):\n"
         "    {{ prop_template.multipart(property, source, destination) | indent(4) }}",
+    ),
+    Patch(
+        template="models_init.py.jinja",
+        defect="the models package imports every model up front, so using one model (or "
+        "importing the package for one response type) costs all of them at start-up; "
+        "models now load on first use (PEP 562), with static imports for type checkers",
+        old=_STOCK_MODELS_IMPORTS,
+        new=_LAZY_MODELS_IMPORTS,
+    ),
+    Patch(
+        template="package_init.py.jinja",
+        defect="importing any generated module imported the HTTP client classes too; "
+        "they now load on first use",
+        old="from .client import AuthenticatedClient, Client\n",
+        new=_LAZY_CLIENT_IMPORT,
     ),
     Patch(
         template="property_templates/list_property.py.jinja",
