@@ -24,9 +24,6 @@ from ._files import FileStore
 from ._requests import ImageRequest
 from ._routing import Balancer, ModelBoard, Plan, plan, route
 
-# Uploads above this many pixels are not decoded (Paeth-filtered rows are
-# unfiltered byte by byte in Python); their variations derive from a hash.
-_MAX_DECODED_PIXELS = 1536 * 1536
 _TIMEOUT_STATUS = 504
 
 
@@ -67,12 +64,16 @@ class ImageService:
             key = cache_key(operation.path, request.fields, upload)
             hit = self._cache.get(key)
             if hit is not None:
-                return Answer(200, hit.body, {
-                    "Content-Type": "application/json",
-                    "x-orq-cache": "hit",
-                    "x-orq-served-by": hit.served_by,
-                    "x-orq-attempts": "0",
-                })  # fmt: skip
+                return Answer(
+                    200,
+                    hit.body,
+                    {
+                        "Content-Type": "application/json",
+                        "x-orq-cache": "hit",
+                        "x-orq-served-by": hit.served_by,
+                        "x-orq-attempts": "0",
+                    },
+                )
             headers["x-orq-cache"] = "miss"
         outcome = route(routing, self._caller(routing))
         headers["x-orq-attempts"] = str(outcome.attempts)
@@ -150,15 +151,12 @@ def _draw_generation(request: ImageRequest, model: str) -> list[bytes]:
 
 def _draw_variation(request: ImageRequest, model: str) -> list[bytes]:
     assert request.upload is not None  # checked with the request
-    content = request.upload.value
-    salt = hashlib.sha256(content + model.encode()).digest()
-    try:
-        source = _png.decode(content, _MAX_DECODED_PIXELS)
-    except _png.PNGError:
+    salt = hashlib.sha256(request.upload.value + model.encode()).digest()
+    if request.source is None:
         # No codec here for this upload: the variations derive from its bytes instead.
         return [
             _png.encode(_pictures.pattern(request.width, request.height, salt.hex(), index))
             for index in range(request.n)
         ]
-    base = _pictures.resize(source, request.width, request.height)
+    base = _pictures.resize(request.source, request.width, request.height)
     return [_png.encode(_pictures.recolour(base, index, salt)) for index in range(request.n)]

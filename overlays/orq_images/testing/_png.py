@@ -2,9 +2,10 @@
 
 `encode` writes an 8-bit RGB image. `decode` reads the PNGs that uploads are
 made of in practice (8-bit grey, grey+alpha, RGB, RGBA or palette, not
-interlaced) into RGB rows; anything else raises PNGError, and the caller
-decides what to do instead. Unfiltering uses whole-row C operations where the
-filter allows it (None, Sub, Up) and a Python loop only for Average and Paeth.
+interlaced) into RGB rows. A malformed file raises PNGError; a well-formed one
+of another kind raises UnsupportedPNG, and the caller decides what to do
+instead. Unfiltering uses whole-row C operations where the filter allows it
+(None, Sub, Up) and a Python loop only for Average and Paeth.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
 class PNGError(ValueError):
-    """The bytes are not a PNG this module can read."""
+    """The bytes are not a well-formed PNG file."""
+
+
+class UnsupportedPNG(PNGError):
+    """A well-formed PNG of a kind this module does not decode."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,6 @@ class Picture:
     width: int
     height: int
     pixels: bytes
-
-    def row(self, y: int) -> bytes:
-        stride = self.width * 3
-        return self.pixels[y * stride : (y + 1) * stride]
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -93,7 +94,9 @@ def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 def read_header(data: bytes) -> Header:
     """The IHDR fields, read from the first chunk only."""
-    if not data.startswith(SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 29:
+    if not data.startswith(SIGNATURE):
+        raise PNGError("not a PNG file (bad signature)")
+    if data[12:16] != b"IHDR" or len(data) < 29:
         raise PNGError("not a PNG file (no IHDR chunk first)")
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
     if width == 0 or height == 0:
@@ -105,12 +108,14 @@ def decode(data: bytes, max_pixels: int) -> Picture:
     """An RGB picture of a PNG file; PNGError when it is malformed, unsupported or too large."""
     header = read_header(data)
     if header.bit_depth != 8 or header.colour_type not in _CHANNELS or header.interlace:
-        raise PNGError(
+        raise UnsupportedPNG(
             f"unsupported PNG (bit depth {header.bit_depth}, colour type {header.colour_type}, "
             f"interlace {header.interlace})"
         )
     if header.width * header.height > max_pixels:
-        raise PNGError(f"image of {header.width}x{header.height} is above {max_pixels} pixels")
+        raise UnsupportedPNG(
+            f"image of {header.width}x{header.height} is above {max_pixels} pixels"
+        )
     found = chunks(data)
     palette = b"".join(body for kind, body in found if kind == b"PLTE")
     if header.colour_type == 3 and not palette:

@@ -3,8 +3,8 @@
 `parse` turns the body into fields (and uploaded files) without judging them,
 so the request log can show what arrived even when it is refused; `check`
 then applies the spec's validator and the rules the live API adds on top:
-an uploaded image must be a PNG, JPEG or WEBP file under 50 MB, and a
-generation size must be `WIDTHxHEIGHT` (or `auto`).
+an uploaded image must be a PNG, JPEG or WEBP file under 50 MB (and a PNG
+must not be broken), and a generation size must be `WIDTHxHEIGHT` (or `auto`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from typing import Any
 from .._exceptions import InvalidRequestError
 from .._schema import validator
 from .._spec import Operation
-from . import _forms, _multipart
+from . import _forms, _multipart, _png
 from ._multipart import FormPart
 
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_PIXELS = 2048 * 2048
+# Uploads above this many pixels are not decoded (Paeth-filtered rows are
+# unfiltered byte by byte in Python); their variations derive from a hash.
+MAX_DECODED_PIXELS = 1536 * 1536
 DEFAULT_SIZE = (1024, 1024)
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 _SIZE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
@@ -52,6 +55,7 @@ class Parsed:
 class ImageRequest:
     fields: dict[str, Any]
     upload: FormPart | None
+    source: _png.Picture | None  # the decoded upload, when it is a PNG this router reads
     width: int
     height: int
     n: int
@@ -85,8 +89,9 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     try:
         fields = validator(operation.request_schema)(parsed.fields, "")
         upload = parsed.files.get("image")
+        source = None
         if operation.content_type == "multipart/form-data":
-            _check_image(upload)
+            source = _read_image(upload)
             width, height = _size(fields.get("size"), allow_any=False)
         else:
             width, height = _size(fields.get("size"), allow_any=True)
@@ -95,6 +100,7 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     return ImageRequest(
         fields=fields,
         upload=upload,
+        source=source,
         width=width,
         height=height,
         n=fields.get("n") or 1,
@@ -113,7 +119,7 @@ def image_type(content: bytes) -> str | None:
     return None
 
 
-def _check_image(upload: FormPart | None) -> None:
+def _read_image(upload: FormPart | None) -> _png.Picture | None:
     if upload is None:
         raise InvalidRequestError("image", "is required: upload the image to vary as a file part")
     if upload.content_type not in _IMAGE_TYPES:
@@ -122,10 +128,19 @@ def _check_image(upload: FormPart | None) -> None:
         )
     if len(upload.value) >= MAX_UPLOAD:
         raise InvalidRequestError("image", f"{len(upload.value)} bytes is not under 50 MB")
-    if image_type(upload.value) is None:
+    kind = image_type(upload.value)
+    if kind is None:
         raise InvalidRequestError(
             "image", f"{upload.filename!r} is not a PNG, JPEG or WEBP image (by its content)"
         )
+    if kind != "image/png":
+        return None
+    try:
+        return _png.decode(upload.value, MAX_DECODED_PIXELS)
+    except _png.UnsupportedPNG:
+        return None
+    except _png.PNGError as exc:
+        raise InvalidRequestError("image", f"{upload.filename!r} is a broken PNG: {exc}") from None
 
 
 def _size(value: str | None, *, allow_any: bool) -> tuple[int, int]:

@@ -84,8 +84,12 @@ class LocalRouter:
             stopping=self._stopping,
         )
         self._server = server
+        # A short poll interval lets stop() return within a few milliseconds.
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"LocalRouter {self.url}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"LocalRouter {self.url}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -179,17 +183,21 @@ class LocalRouter:
         if method != operation.method:
             return Handled(
                 error_answer(
-                    405, f"{method} is not allowed on {path}; use {operation.method}",
-                    "method_not_allowed", {"Allow": operation.method},
+                    405,
+                    f"{method} is not allowed on {path}; use {operation.method}",
+                    "method_not_allowed",
+                    {"Allow": operation.method},
                 )
-            )  # fmt: skip
+            )
         if not self._authorized(headers.get("authorization")):
             return Handled(
                 error_answer(
-                    401, "authorization: send `Authorization: Bearer <your orq API key>`",
-                    "unauthorized", {"WWW-Authenticate": "Bearer"},
+                    401,
+                    "authorization: send `Authorization: Bearer <your orq API key>`",
+                    "unauthorized",
+                    {"WWW-Authenticate": "Bearer"},
                 )
-            )  # fmt: skip
+            )
         return self._image_request(operation, headers, body)
 
     def _image_request(self, operation: Operation, headers: dict[str, str], body: bytes) -> Handled:
@@ -217,11 +225,14 @@ class LocalRouter:
     def _file(self, method: str, name: str) -> Answer:
         if method not in ("GET", "HEAD"):
             return error_answer(
-                405, f"{method} is not allowed on files; use GET", "method_not_allowed",
+                405,
+                f"{method} is not allowed on files; use GET",
+                "method_not_allowed",
                 {"Allow": "GET, HEAD"},
-            )  # fmt: skip
+            )
         content = self._service.files.get(name)
         if content is None:
-            return error_answer(404, f"no such file: {name} (files expire after an hour)",
-                                "not_found")  # fmt: skip
+            return error_answer(
+                404, f"no such file: {name} (files expire after an hour)", "not_found"
+            )
         return Answer(200, content, {"Content-Type": "image/png"})
