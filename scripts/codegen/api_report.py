@@ -105,16 +105,20 @@ def compare(old: Snapshot, new: Snapshot) -> Report:
     specs = spec_diff.diff_specs(old.spec, new.spec)
     explained = {change.key for change in specs.changes if change.breaking}
     changes = list(specs.changes)
-    for package in PACKAGE_FOLDERS:
-        before = surface_diff.load(package, old.search_paths)
-        if before is None:
-            continue
-        after = surface_diff.load(package, new.search_paths)
-        if after is None:
+    before = surface_diff.load(list(PACKAGE_FOLDERS), old.search_paths)
+    after = surface_diff.load(list(PACKAGE_FOLDERS), new.search_paths)
+    surface = surface_diff.SurfaceDiff(specs.renames)
+    for package, old_package in before.items():
+        new_package = after.get(package)
+        if new_package is None:
             changes.append(Change(True, package, "package removed", (package,)))
             continue
-        for change in surface_diff.diff_packages(before, after, specs.renames):
-            # A removed class shows up once as a module and once as its re-export.
+        # Additions to the generated package follow from the spec's, listed above,
+        # unless the spec did not change (a new generator or generator config).
+        additions = package != GENERATED_PACKAGE or not specs.changes
+        for change in surface.package(old_package, new_package, additions):
+            # One line per thing: a removed class also shows as its module and its
+            # re-export, a removed field as its attribute and its __init__ argument.
             if change.key not in explained:
                 explained.add(change.key)
                 changes.append(change)

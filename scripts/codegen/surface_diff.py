@@ -9,8 +9,10 @@ trees are loaded statically (nothing is imported) and compared:
   removed, added as required, made required, moved or given another default;
 - what griffe leaves out and the generated code needs: attrs model fields (griffe
   does not see the `__init__` attrs writes) that became required or were added as
-  required, changed annotations of attributes, parameters and return values, and
-  enum members whose value changed.
+  required, changed annotations of attributes, and enum members whose value
+  changed. Function annotations are not compared: they differ in spelling without
+  differing in meaning (`Self` and a bound TypeVar, `object` and `Any`), while a
+  renamed model in a signature already shows as the removed class.
 
 Model fields are passed by keyword (the generated field order follows the spec and
 is not part of the API), so a new optional field anywhere in a model is no break.
@@ -30,17 +32,20 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ATTRS_DECORATORS = frozenset({"attrs.define", "attrs.frozen", "attr.s", "attr.define"})
 
 
-def load(package: str, search_paths: Sequence[Path]) -> griffe.Module | None:
-    """The package as griffe sees it from its source, or None if it is not there."""
-    if not any((path / package).is_dir() for path in search_paths):
-        return None
+def load(packages: Sequence[str], search_paths: Sequence[Path]) -> dict[str, griffe.Module]:
+    """The packages found in `search_paths`, read from source by one loader so that
+    re-exports between them resolve."""
     loader = griffe.GriffeLoader(
         search_paths=[str(path) for path in search_paths], allow_inspection=False
     )
-    module = loader.load(package)
+    found: dict[str, griffe.Module] = {}
+    for package in packages:
+        if any((path / package).is_dir() for path in search_paths):
+            module = loader.load(package)
+            assert isinstance(module, griffe.Module)
+            found[package] = module
     loader.resolve_aliases(implicit=False, external=False)
-    assert isinstance(module, griffe.Module)
-    return module
+    return found
 
 
 def _key(obj: griffe.Object | griffe.Alias, member: str | None = None) -> tuple[str, ...]:
@@ -92,44 +97,80 @@ def _fields(cls: griffe.Class) -> dict[str, griffe.Attribute]:
     }
 
 
-class _Walker:
+def _is_required_field(cls: griffe.Object, name: str) -> bool:
+    """An attrs field without a default: a required argument of the model's __init__."""
+    if not isinstance(cls, griffe.Class) or not _is_attrs_class(cls):
+        return False
+    field = _fields(cls).get(name)
+    return field is not None and field.value is None
+
+
+def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object | None:
+    """What a re-export points to, or None for things outside the packages."""
+    if not isinstance(obj, griffe.Alias):
+        return obj
+    try:
+        return obj.final_target
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
+
+
+class SurfaceDiff:
+    """Compares packages loaded by `load`, each object once under its first public path."""
+
     def __init__(self, renames: Mapping[str, str]) -> None:
         self.renames = renames
         self.seen: set[str] = set()
 
+    def package(self, old: griffe.Module, new: griffe.Module, additions: bool) -> list[Change]:
+        """Breaks from `old` to `new`, and with `additions` also new public objects.
+        `renames` (old schema name -> new) are not breaks again where they show up in
+        annotations: the spec diff already reports them."""
+        changes = [_from_griffe(breakage) for breakage in griffe.find_breaking_changes(old, new)]
+        changes.extend(self.walk(old, new, old.path, additions))
+        return changes
+
+    def walk(
+        self,
+        old: griffe.Object | griffe.Alias,
+        new: griffe.Object | griffe.Alias,
+        path: str,
+        additions: bool,
+    ) -> Iterator[Change]:
+        old_target, new_target = _target(old), _target(new)
+        if old_target is None or new_target is None or old_target.path in self.seen:
+            return
+        self.seen.add(old_target.path)
+        if isinstance(old_target, griffe.Class) and isinstance(new_target, griffe.Class):
+            yield from self.class_(old_target, new_target, path)
+        for name, new_member in new_target.members.items():
+            old_member = old_target.members.get(name)
+            if not new_member.is_public:
+                continue
+            if old_member is None:
+                if additions and not _is_required_field(new_target, name):
+                    yield Change(False, f"{path}.{name}", "added", _key(new_target, name))
+            elif old_member.is_public:  # removals are griffe's
+                yield from self.walk(old_member, new_member, f"{path}.{name}", additions)
+
     def type_change(self, old: object, new: object) -> str | None:
+        if old is None or new is None:
+            return None  # unannotated: nothing to compare
         before, after = str(old), str(new)
         if before == after or _same_modulo_renames(before, after, self.renames):
             return None
         return f"type changed from `{before}` to `{after}`"
 
-    def objects(self, old: griffe.Object, new: griffe.Object) -> Iterator[Change]:
-        if old.path in self.seen:
-            return
-        self.seen.add(old.path)
-        if isinstance(old, griffe.Class) and isinstance(new, griffe.Class):
-            yield from self.class_(old, new)
-        elif isinstance(old, griffe.Function) and isinstance(new, griffe.Function):
-            yield from self.function(old, new)
-        for name, old_member in old.members.items():
-            new_member = new.members.get(name)
-            if new_member is None or old_member.is_alias or new_member.is_alias:
-                continue  # removals are griffe's; re-exports are compared where defined
-            if old_member.is_public and isinstance(old_member, griffe.Object):
-                assert isinstance(new_member, griffe.Object)
-                yield from self.objects(old_member, new_member)
-
-    def class_(self, old: griffe.Class, new: griffe.Class) -> Iterator[Change]:
-        old_fields, new_fields = _fields(old), _fields(new)
-        is_model = _is_attrs_class(new)
-        for name, field in new_fields.items():
+    def class_(self, old: griffe.Class, new: griffe.Class, path: str) -> Iterator[Change]:
+        old_fields = _fields(old)
+        for name, field in _fields(new).items():
             before = old_fields.get(name)
-            subject = f"{new.path}.{name}"
+            subject = f"{path}.{name}"
             if before is None:
-                if is_model and field.value is None:
+                if _is_required_field(new, name):
                     yield Change(True, subject, "required field added", _key(new, name))
                 continue
-            if is_model and field.value is None and before.value is not None:
+            if _is_required_field(new, name) and not _is_required_field(old, name):
                 yield Change(True, subject, "field is now required", _key(new, name))
             changed = self.type_change(before.annotation, field.annotation)
             if changed:
@@ -144,30 +185,7 @@ class _Walker:
                 ):
                     yield Change(
                         True,
-                        member.path,
+                        f"{path}.{name}",
                         f"value changed from {before_member.value} to {member.value}",
                         _key(new, name),
                     )
-
-    def function(self, old: griffe.Function, new: griffe.Function) -> Iterator[Change]:
-        owner = new.parent if new.parent is not None and new.parent.is_class else new.module
-        for param in new.parameters:
-            if param.name not in old.parameters:
-                continue
-            changed = self.type_change(old.parameters[param.name].annotation, param.annotation)
-            if changed:
-                description = f"parameter `{param.name}`: {changed}"
-                yield Change(True, new.path, description, _key(owner, param.name))
-        changed = self.type_change(old.returns, new.returns)
-        if changed:
-            yield Change(True, new.path, f"return {changed}", _key(owner))
-
-
-def diff_packages(
-    old: griffe.Module, new: griffe.Module, renames: Mapping[str, str]
-) -> list[Change]:
-    """Breaks from `old` to `new`; `renames` (old schema name -> new) are not breaks
-    again where they show up in annotations, the spec diff already reports them."""
-    changes = [_from_griffe(breakage) for breakage in griffe.find_breaking_changes(old, new)]
-    changes.extend(_Walker(renames).objects(old, new))
-    return changes

@@ -234,9 +234,9 @@ def test_generator_level_rename_is_caught_from_the_python_api(
     assert outcome.exit_code == 3
     assert outcome.lines == [
         "- **Breaking:** `orq_images_generated.models.VariationSize`: public object was removed",
-        "- **Breaking:** `orq_images_generated.models.create_image_variation_request."
-        "CreateImageVariationRequest.size`: type changed from `VariationSize | Unset` to "
-        "`VariationImageSize | Unset`",
+        "- **Breaking:** `orq_images_generated.models.CreateImageVariationRequest.size`: "
+        "type changed from `VariationSize | Unset` to `VariationImageSize | Unset`",
+        "- **Non-breaking:** `orq_images_generated.models.VariationImageSize`: added",
     ]
 
 
