@@ -1,0 +1,57 @@
+"""The package version: its one source, and the semver step a change report calls for.
+
+Breaking changes bump the major version, or the minor one while the major is 0
+(semver leaves 0.x free to break, and `orq-images~=0.1.0` users get fixes but no
+break). Other API changes bump the minor version; no API change bumps the patch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+VERSION_FILE = Path("overlays") / "orq_images" / "_version.py"
+_VERSION = re.compile(r'^__version__ = "(\d+\.\d+\.\d+)"$', re.MULTILINE)
+_PLAIN = re.compile(r"\d+\.\d+\.\d+")
+
+Level = Literal["major", "minor", "patch"]
+Version = tuple[int, int, int]
+
+
+def parse(text: str) -> Version | None:
+    """`1.2.3` as a tuple that sorts by precedence; None for anything else."""
+    if _PLAIN.fullmatch(text) is None:
+        return None
+    major, minor, patch = (int(part) for part in text.split("."))
+    return major, minor, patch
+
+
+def read_version(path: Path) -> str:
+    match = _VERSION.search(path.read_text(encoding="utf-8"))
+    if match is None:
+        raise SystemExit(f'{path}: expected a line `__version__ = "X.Y.Z"`')
+    return match[1]
+
+
+def write_version(path: Path, version: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(_VERSION.sub(f'__version__ = "{version}"', text, count=1), encoding="utf-8")
+
+
+def level_for(breaking: bool, changed: bool) -> Level:
+    if breaking:
+        return "major"
+    return "minor" if changed else "patch"
+
+
+def bump(version: str, level: Level) -> str:
+    parsed = parse(version)
+    if parsed is None:
+        raise ValueError(f"not a X.Y.Z version: {version!r}")
+    major, minor, patch = parsed
+    if level == "major" and major > 0:
+        return f"{major + 1}.0.0"
+    if level in ("major", "minor"):
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
