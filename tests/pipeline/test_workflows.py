@@ -1,0 +1,102 @@
+"""The GitHub Actions workflows run on the forge, not here, so their shape is checked
+here: valid YAML, the keys Actions requires, every action pinned to a version,
+tests on every supported Python, and publishing through trusted publishing."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+# A release tag (v6.0.2) or a full commit hash; branches and bare majors move.
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+SUPPORTED = ["3.11", "3.12", "3.13", "3.14"]
+Workflow = dict[str, Any]
+
+
+def load(name: str) -> Workflow:
+    # YAML 1.1 reads a bare `on:` key as True; the forge reads it as "on".
+    loaded: Workflow = yaml.load((WORKFLOWS / name).read_text(encoding="utf-8"), yaml.BaseLoader)
+    return loaded
+
+
+def steps(workflow: Workflow) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_structure(name: str) -> None:
+    workflow = load(name)
+    assert {"name", "on", "jobs"} <= workflow.keys()
+    assert workflow["jobs"]
+    for job_id, job in workflow["jobs"].items():
+        assert re.fullmatch(r"[A-Za-z_][\w-]*", job_id)
+        assert job["runs-on"].startswith("ubuntu-")
+        assert job["steps"], job_id
+        needs = job.get("needs", [])
+        assert set([needs] if isinstance(needs, str) else needs) <= workflow["jobs"].keys()
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), step
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_every_action_is_pinned_to_a_version(name: str) -> None:
+    used = [step["uses"] for step in steps(load(name)) if "uses" in step]
+    assert used
+    assert [action for action in used if not PINNED.match(action)] == []
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_scripts_the_workflows_run_exist(name: str) -> None:
+    commands = " ".join(step["run"] for step in steps(load(name)) if "run" in step)
+    for script in re.findall(r"(?:^|\s)((?:scripts|\.ci)/[\w./-]+)", commands):
+        assert (ROOT / script).is_file(), script
+
+
+def test_ci_runs_the_test_command_on_every_supported_python() -> None:
+    ci = load("ci.yml")
+    assert set(ci["on"]) == {"push", "pull_request"}
+    test = ci["jobs"]["test"]
+    assert test["strategy"]["matrix"]["python-version"] == SUPPORTED
+    setup = next(
+        step for step in test["steps"] if step.get("uses", "").startswith("actions/setup-python@")
+    )
+    assert setup["with"]["python-version"] == "${{ matrix.python-version }}"
+    assert [step["run"] for step in test["steps"] if "run" in step] == [".ci/run"]
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "classifiers"
+    ]
+    declared = [c.rsplit(" :: ", 1)[1] for c in classifiers if re.search(r"Python :: 3\.\d+$", c)]
+    assert declared == SUPPORTED
+
+
+def test_ci_runs_the_drift_check_and_reports_api_changes() -> None:
+    jobs = load("ci.yml")["jobs"]
+    assert [step["run"] for step in jobs["drift"]["steps"] if "run" in step] == [
+        "scripts/generate --check"
+    ]
+    report = " ".join(step.get("run", "") for step in jobs["api-changes"]["steps"])
+    assert "codegen.api_report" in report
+    assert "--since" in report
+
+
+def test_release_publishes_tags_through_trusted_publishing() -> None:
+    release = load("release.yml")
+    assert release["on"] == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {"contents": "read"}
+    build, publish = release["jobs"]["build"], release["jobs"]["publish"]
+    assert any("scripts/release --dry-run" in step.get("run", "") for step in build["steps"])
+    assert publish["needs"] == "build"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    uses = [step["uses"] for step in publish["steps"]]
+    assert uses[-1].startswith("pypa/gh-action-pypi-publish@")
+    # Trusted publishing: no stored token or password anywhere.
+    assert "secrets." not in (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    assert "id-token" not in str(build.get("permissions", {}))
