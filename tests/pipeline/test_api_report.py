@@ -366,3 +366,20 @@ def test_since_compares_a_git_ref_with_the_tree(baseline: Path, tmp_path: Path) 
         (True, "CreateImageVariationRequest.name")
     ]
     assert report.exit_code == 3
+
+
+def test_enum_value_added_in_the_middle_breaks_the_positional_member_names(
+    regenerate: Callable[..., Outcome],
+) -> None:
+    """Widening the enum is fine on the wire, but the generator names members by
+    position, so code using VariationSize.VALUE_1 would silently get another size."""
+    outcome = regenerate(lambda spec: variation_props(spec)["size"]["enum"].insert(1, "384x384"))
+    assert outcome.exit_code == 3
+    assert outcome.lines == [
+        "- **Breaking:** `orq_images_generated.models.VariationSize.VALUE_1`: "
+        "value changed from '512x512' to '384x384'",
+        "- **Breaking:** `orq_images_generated.models.VariationSize.VALUE_2`: "
+        "value changed from '1024x1024' to '512x512'",
+        "- **Non-breaking:** `CreateImageVariationRequest.size`: enum value(s) `384x384` added "
+        "(createImageVariation request)",
+    ]
