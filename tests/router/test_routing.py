@@ -189,6 +189,13 @@ def test_a_call_timeout_below_the_model_latency_fails_over() -> None:
     assert patient.status_code == 200
 
 
+def test_a_model_name_is_made_safe_for_a_header(http: httpx.Client) -> None:
+    response = _generate(http, model="café\r\nX-Injected: 1")
+    assert response.status_code == 200
+    assert response.headers["x-orq-served-by"] == "caf%C3%A9%0D%0AX-Injected: 1"
+    assert "x-injected" not in response.headers
+
+
 def test_model_failures_are_checked() -> None:
     with pytest.raises(ValueError, match="error status"):
         ModelFailure(status=200)

@@ -59,17 +59,37 @@ def _refused(response: httpx.Response, status: int, field: str) -> str:
             "load_balancer.models[0].weight",
         ),
         (["not", "an", "object"], "body"),
+        ({"prompt": None, "model": "m"}, "prompt"),
+        ({"prompt": "p", "model": "m", "metadata": {"k": None}}, "metadata.k"),
+        ({"prompt": "p", "model": "m", "retry": {"count": None}}, "retry.count"),
+        (
+            {
+                "prompt": "p",
+                "model": "m",
+                "orq": {
+                    "load_balancer": {
+                        "type": "weight_based",
+                        "models": [{"model": "a", "weight": None}],
+                    }
+                },
+            },
+            "orq.load_balancer.models[0].weight",
+        ),
     ],
 )
 def test_generation_fields(http: httpx.Client, body: Any, field: str) -> None:
     _refused(http.post(GENERATIONS, json=body), 400, field)
 
 
-def test_a_body_that_is_not_json(http: httpx.Client) -> None:
-    response = http.post(
-        GENERATIONS, content=b"{oops", headers={"Content-Type": "application/json"}
-    )
-    assert _refused(response, 400, "body")
+def test_null_is_taken_where_the_spec_allows_it(http: httpx.Client) -> None:
+    body = {"prompt": "p", "model": "m", "n": None, "size": None, "quality": None}
+    assert http.post(GENERATIONS, json=body).status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"{oops", b"", b"null"])
+def test_a_body_that_is_not_a_json_object(http: httpx.Client, body: bytes) -> None:
+    response = http.post(GENERATIONS, content=body, headers={"Content-Type": "application/json"})
+    _refused(response, 400, "body")
 
 
 def test_the_wrong_content_type(http: httpx.Client) -> None:

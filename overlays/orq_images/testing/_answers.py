@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from .._spec import Operation
 from . import _pictures, _png
@@ -70,7 +71,7 @@ class ImageService:
                     {
                         "Content-Type": "application/json",
                         "x-orq-cache": "hit",
-                        "x-orq-served-by": hit.served_by,
+                        "x-orq-served-by": _header_text(hit.served_by),
                         "x-orq-attempts": "0",
                     },
                 )
@@ -85,7 +86,7 @@ class ImageService:
                 "all_models_failed",
                 headers,
             )
-        headers["x-orq-served-by"] = outcome.served_by
+        headers["x-orq-served-by"] = _header_text(outcome.served_by)
         draw = _draw_generation if operation.operation_id == "createImage" else _draw_variation
         pngs = draw(request, outcome.served_by)
         body = json_answer(200, self._body(operation, request, pngs, base_url), headers)
@@ -129,6 +130,11 @@ class ImageService:
             "quality": "standard",
             "usage": _usage(0, image_tokens, output_tokens),
         }
+
+
+def _header_text(value: str) -> str:
+    # Model names are free text; a header value must be Latin-1 without line breaks.
+    return quote(value, safe=" /:@-._~!$&'()*+,;=")
 
 
 def _usage(text_tokens: int, image_tokens: int, output_tokens: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from .._schema import validator
 from .._spec import Operation
 from . import _forms, _multipart, _png
 from ._multipart import FormPart
+from ._nulls import refuse_forbidden_nulls
 
 MAX_UPLOAD = 50 * 1024 * 1024
 MAX_PIXELS = 2048 * 2048
@@ -87,6 +88,7 @@ def parse(operation: Operation, content_type: str, body: bytes) -> Parsed:
 
 def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     try:
+        refuse_forbidden_nulls(parsed.fields, operation.request_schema)
         fields = validator(operation.request_schema)(parsed.fields, "")
         upload = parsed.files.get("image")
         source = None
