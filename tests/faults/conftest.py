@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from orq_images import Orq, RetryConfig
+from orq_images import AsyncOrq, Orq, RetryConfig
 from tests.support.server import LoopbackServer
 
 # Backoff waits of 0.05 s then 0.1 s, exactly: the tests check the waits, not just the count.
@@ -23,6 +25,30 @@ SLACK = 0.3
 def orq(server: LoopbackServer) -> Iterator[Orq]:
     with Orq(server_url=server.url, retry_config=FAST) as client:
         yield client
+
+
+Generate = Callable[..., Any]
+
+
+@pytest.fixture(params=["sync", "async"])
+def generate(request: pytest.FixtureRequest, server: LoopbackServer) -> Generate:
+    """`generate(prompt=..., **client_options)`: one call on a fresh Orq, or AsyncOrq.
+
+    The client points at `server` unless the options say otherwise.
+    """
+    model = "openai/gpt-image-1"
+
+    def sync_call(prompt: str = "a fox", **options: Any) -> Any:
+        with Orq(**{"server_url": server.url, **options}) as orq:
+            return orq.router.images.generations.create(prompt=prompt, model=model)
+
+    async def async_call(prompt: str, **options: Any) -> Any:
+        async with AsyncOrq(**{"server_url": server.url, **options}) as orq:
+            return await orq.router.images.generations.create(prompt=prompt, model=model)
+
+    if request.param == "sync":
+        return sync_call
+    return lambda prompt="a fox", **options: asyncio.run(async_call(prompt, **options))
 
 
 def gaps(server: LoopbackServer) -> list[float]:

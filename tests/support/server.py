@@ -100,8 +100,13 @@ class Reply:
         return self.body, headers
 
 
-def _reset(sock: socket.socket) -> None:
-    # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+def _reset(handler: BaseHTTPRequestHandler) -> None:
+    # SO_LINGER with a zero timeout makes close() send RST instead of FIN. The handler's
+    # rfile holds a reference that keeps the socket open through close(), so it goes
+    # first; and the handler must not wait for another request on the dead connection.
+    handler.close_connection = True
+    handler.rfile.close()
+    sock = handler.connection
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
 
@@ -163,7 +168,7 @@ class LoopbackServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 if reply.action == "reset_mid_body":
                     self.rfile.read(min(length, 1024))
-                    _reset(self.connection)
+                    _reset(self)
                     return None
                 return self.rfile.read(length)
 
@@ -183,7 +188,7 @@ class LoopbackServer:
                         )
                     )
                 if reply.action == "reset":
-                    _reset(self.connection)
+                    _reset(self)
                     return
                 if reply.action == "hang":
                     server._stop.wait(60)
@@ -203,7 +208,7 @@ class LoopbackServer:
                 if reply.action == "reset_mid_response":
                     self.wfile.write(payload[: len(payload) // 2])
                     self.wfile.flush()
-                    _reset(self.connection)
+                    _reset(self)
                     return
                 if reply.action == "drip":
                     for chunk in _chunks(payload, 16):
