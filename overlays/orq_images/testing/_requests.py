@@ -17,6 +17,7 @@ from typing import Any
 from .._exceptions import InvalidRequestError
 from .._schema import validator
 from .._spec import Operation
+from .._upload import sniff_image_type
 from . import _forms, _multipart, _png
 from ._multipart import FormPart
 from ._nulls import refuse_forbidden_nulls
@@ -110,17 +111,6 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     )
 
 
-def image_type(content: bytes) -> str | None:
-    """The image type the bytes start like, among those the API takes."""
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def _read_image(upload: FormPart | None) -> _png.Picture | None:
     if upload is None:
         raise InvalidRequestError("image", "is required: upload the image to vary as a file part")
@@ -130,7 +120,7 @@ def _read_image(upload: FormPart | None) -> _png.Picture | None:
         )
     if len(upload.value) >= MAX_UPLOAD:
         raise InvalidRequestError("image", f"{len(upload.value)} bytes is not under 50 MB")
-    kind = image_type(upload.value)
+    kind = sniff_image_type(upload.value)
     if kind is None:
         raise InvalidRequestError(
             "image", f"{upload.filename!r} is not a PNG, JPEG or WEBP image (by its content)"

@@ -1,0 +1,103 @@
+"""What `orq-images generate`, `variation` and `serve` do, once their arguments are parsed."""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+from ._client import Orq
+from ._images import Image
+from ._spinner import Spinner
+from ._upload import sniff_image_type
+
+if TYPE_CHECKING:
+    from orq_images_generated.models import Image as GeneratedImage
+
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+_SLUG_CHARS = 40
+
+
+def slug(text: str) -> str:
+    """A file-name stem from free text: lower-case words joined by dashes."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    stem = "-".join(words)[:_SLUG_CHARS].rstrip("-")
+    return stem or "image"
+
+
+def save_images(images: Sequence[GeneratedImage], out: Path, stem: str) -> list[Path]:
+    """Write each image as `<stem>-<n>.<ext>` in `out`, never over an existing file."""
+    out.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for number, image in enumerate(images, start=1):
+        # Responses hold the client's Image, which adds to_bytes() to the generated one.
+        content = cast(Image, image).to_bytes()
+        extension = _EXTENSIONS.get(sniff_image_type(content) or "", ".bin")
+        path = out / f"{stem}-{number}{extension}"
+        copy = 1
+        while path.exists():
+            copy += 1
+            path = out / f"{stem}-{number}-{copy}{extension}"
+        path.write_bytes(content)
+        saved.append(path)
+    return saved
+
+
+def _set(**values: Any) -> dict[str, Any]:
+    """The options the user gave; the others are left to the API's defaults."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def generate(
+    prompt: str, *, n: int | None, size: str | None, model: str, out: Path, stderr: TextIO
+) -> list[Path]:
+    with Orq() as orq, Spinner(f"generating with {model}", stderr):
+        result = orq.router.images.generations.create(
+            prompt=prompt, model=model, **_set(n=n, size=size)
+        )
+        return save_images(result.data, out, slug(prompt))
+
+
+def variation(
+    image: Path, *, n: int | None, size: str | None, model: str, out: Path, stderr: TextIO
+) -> list[Path]:
+    with Orq() as orq, Spinner(f"making variations with {model}", stderr):
+        result = orq.router.images.variations.create(
+            model=model, image=image, **_set(n=n, size=size)
+        )
+        return save_images(result.data, out, f"{slug(image.stem)}-variation")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(port: int, *, failing_models: Sequence[str], latency: float, stdout: TextIO) -> None:
+    """Run a LocalRouter in the foreground until Ctrl-C or SIGTERM."""
+    from .testing import LocalRouter  # noqa: PLC0415 - only this command needs the router
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("orq_images.testing").setLevel(logging.INFO)
+    # SIGINT too: a shell starts background jobs with it ignored, and Ctrl-C must still work.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
+    router = LocalRouter(port=port, failing_models=failing_models, latency=latency)
+    try:
+        router.start()
+    except OSError as exc:
+        # Reported by the CLI as "<address>: <reason>".
+        raise OSError(exc.errno, exc.strerror, f"127.0.0.1:{port}") from exc
+    try:
+        print(f"LocalRouter listening on {router.url} (Ctrl-C stops it)", file=stdout)
+        print(f"  export ORQ_BASE_URL={router.url} ORQ_API_KEY=any-key", file=stdout, flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("LocalRouter stopped", file=stdout)
+    finally:
+        router.stop()
