@@ -27,28 +27,39 @@ def orq(server: LoopbackServer) -> Iterator[Orq]:
         yield client
 
 
+Call = Callable[..., Any]
 Generate = Callable[..., Any]
 
 
 @pytest.fixture(params=["sync", "async"])
-def generate(request: pytest.FixtureRequest, server: LoopbackServer) -> Generate:
-    """`generate(prompt=..., **client_options)`: one call on a fresh Orq, or AsyncOrq.
+def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Call:
+    """`call(endpoint, params, **client_options)`: one call on a fresh Orq, or AsyncOrq.
 
-    The client points at `server` unless the options say otherwise.
+    `endpoint` is "generations" or "variations"; the client points at `server`
+    unless the options say otherwise.
     """
-    model = "openai/gpt-image-1"
 
-    def sync_call(prompt: str = "a fox", **options: Any) -> Any:
+    def sync_call(endpoint: str, params: dict[str, Any], **options: Any) -> Any:
         with Orq(**{"server_url": server.url, **options}) as orq:
-            return orq.router.images.generations.create(prompt=prompt, model=model)
+            return getattr(orq.router.images, endpoint).create(**params)
 
-    async def async_call(prompt: str, **options: Any) -> Any:
+    async def async_call(endpoint: str, params: dict[str, Any], **options: Any) -> Any:
         async with AsyncOrq(**{"server_url": server.url, **options}) as orq:
-            return await orq.router.images.generations.create(prompt=prompt, model=model)
+            return await getattr(orq.router.images, endpoint).create(**params)
 
     if request.param == "sync":
         return sync_call
-    return lambda prompt="a fox", **options: asyncio.run(async_call(prompt, **options))
+    return lambda *args, **options: asyncio.run(async_call(*args, **options))
+
+
+@pytest.fixture
+def generate(call: Call) -> Generate:
+    """`generate(prompt=..., **client_options)`: one generations call, sync or async."""
+
+    def run(prompt: str = "a fox", **options: Any) -> Any:
+        return call("generations", {"prompt": prompt, "model": "openai/gpt-image-1"}, **options)
+
+    return run
 
 
 def gaps(server: LoopbackServer) -> list[float]:

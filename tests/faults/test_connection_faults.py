@@ -87,9 +87,9 @@ def test_a_server_that_never_answers_times_out_on_each_attempt(
     server.queue(*[Reply(action="hang")] * 3)
     watch = Stopwatch()
     with pytest.raises(APITimeoutError) as caught:
-        generate(timeout_ms=300, retry_config=FAST)
-    # Three attempts of 0.3 s, with waits of 0.05 s and 0.1 s between them.
-    assert 3 * 0.3 + 0.15 <= watch.elapsed <= 3 * 0.3 + 0.15 + SLACK
+        generate(timeout_ms=200, retry_config=FAST)
+    # Three attempts of 0.2 s, with waits of 0.05 s and 0.1 s between them.
+    assert 3 * 0.2 + 0.15 <= watch.elapsed <= 3 * 0.2 + 0.15 + SLACK
     assert len(server.requests) == 3
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
     assert "timed out" in str(caught.value)
@@ -122,13 +122,13 @@ def test_a_slow_drip_within_the_timeout_is_read_whole(
 def test_a_slow_drip_past_the_timeout_is_cut_at_the_timeout(
     generate: Generate, server: LoopbackServer
 ) -> None:
-    body = image_response()  # about 10 chunks of 16 bytes, 0.2 s apart: 2 s in all
-    assert len(json.dumps(body)) > 120
+    body = {"created": 1, "data": [{"url": "https://images.example/" + "a" * 60}]}
+    assert len(json.dumps(body)) > 96  # 7 chunks of 16 bytes, 0.2 s apart: 1.4 s in all
     server.queue(Reply(200, body, action="drip"))
     watch = Stopwatch()
     with pytest.raises(APITimeoutError):
-        generate(timeout_ms=600, retry_config=NO_RETRIES)
-    assert watch.elapsed <= 0.6 + SLACK
+        generate(timeout_ms=400, retry_config=NO_RETRIES)
+    assert watch.elapsed <= 0.4 + SLACK
 
 
 def test_connection_errors_never_show_the_key(generate: Generate, server: LoopbackServer) -> None:
