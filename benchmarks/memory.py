@@ -1,0 +1,69 @@
+"""Upload memory: a 40 MB image sent from a path, a file object and bytes, one fresh process each.
+
+The figure is the extra peak of Python allocations during the call (tracemalloc);
+the detail gives the extra peak resident set too. orq_images must stay under
+2 MB both ways from every source; raw httpx with `files=` is shown from bytes
+(where it copies the image) and from a file object (where it streams).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks import payloads, timing
+from benchmarks.contenders import Contender, OpenAISdk, OrqAiSdk, OrqImages, RawHttpx
+from benchmarks.report import Row
+from benchmarks.server import REPO_ROOT
+
+UPLOAD_TARGET_MB = 2.0
+
+_SOURCES: dict[type[Contender], tuple[str, ...]] = {
+    OrqImages: ("path", "file", "bytes"),
+    RawHttpx: ("bytes", "file"),
+    OrqAiSdk: ("bytes",),
+    OpenAISdk: ("bytes",),
+}
+_SOURCE_WORDS = {"path": "from a path", "file": "from a file object", "bytes": "from bytes"}
+
+
+def _probe(name: str, source: str, url: str, image: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory_probe", name, source, url, str(image)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"upload probe {name} {source} failed:\n{done.stderr}")
+    measured: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def upload_memory(contenders: list[type[Contender]], url: str, *, repeats: int) -> list[Row]:
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        image = payloads.write_png(Path(directory) / "large.png", payloads.UPLOAD_IMAGE_BYTES)
+        megabytes = image.stat().st_size / 2**20
+        for cls in contenders:
+            for source in _SOURCES.get(cls, ()):
+                runs = [_probe(cls.name, source, url, image) for _ in range(repeats)]
+                traced = timing.median([run["traced_mb"] for run in runs])
+                rss = timing.median([run["rss_mb"] for run in runs])
+                row = Row(
+                    f"{megabytes:.0f} MB upload {_SOURCE_WORDS[source]}: extra peak memory",
+                    cls.name,
+                    traced,
+                    "MB",
+                    detail=f"peak RSS +{rss:.1f} MB",
+                )
+                if cls is OrqImages:
+                    row.target = f"<= {UPLOAD_TARGET_MB:g} MB"
+                    row.passed = max(traced, rss) <= UPLOAD_TARGET_MB
+                rows.append(row)
+    return rows

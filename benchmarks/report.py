@@ -1,0 +1,141 @@
+"""The results: one row per (case, client), printed as a table and saved as JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+BASELINE = "raw httpx"
+
+
+@dataclass
+class Row:
+    case: str
+    client: str
+    value: float
+    unit: str
+    detail: str = ""
+    ratio: float | None = None  # value / the same figure of the case's baseline
+    target: str = ""
+    passed: bool | None = None
+
+    @property
+    def figure(self) -> str:
+        return (
+            f"{self.value:.3g} {self.unit}" if self.value < 100 else f"{self.value:.0f} {self.unit}"
+        )
+
+    @property
+    def result(self) -> str:
+        return "" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+    def cells(self) -> list[str]:
+        ratio = "" if self.ratio is None else f"{self.ratio:.2f}x"
+        return [self.case, self.client, self.figure, self.detail, ratio, self.target, self.result]
+
+
+HEADER = ["case", "client", "figure", "detail", "vs baseline", "target", "result"]
+
+
+def ratio_target(row: Row, limit: float) -> Row:
+    row.target = f"<= {limit:g}x"
+    row.passed = row.ratio is not None and row.ratio <= limit
+    return row
+
+
+def absolute_target(row: Row, limit: float) -> Row:
+    row.target = f"<= {limit:g} {row.unit}"
+    row.passed = row.value <= limit
+    return row
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, object]:
+    return {
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu": _cpu_model(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": {
+            name: _version(name) for name in ("orq-images", "httpx", "orq-ai-sdk", "openai")
+        },
+    }
+
+
+def table(rows: list[Row], *, markdown: bool) -> str:
+    lines = [row.cells() for row in rows]
+    if markdown:
+        out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+        out += ["| " + " | ".join(cells) + " |" for cells in lines]
+        return "\n".join(out)
+    widths = [max(len(cells[i]) for cells in [HEADER, *lines]) for i in range(len(HEADER))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join(fmt.format(*cells).rstrip() for cells in [HEADER, *lines])
+
+
+def _machine_line(info: dict[str, object]) -> str:
+    versions = info["versions"]
+    assert isinstance(versions, dict)
+    shown = ", ".join(f"{name} {version}" for name, version in versions.items() if version)
+    return (
+        f"{info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['platform']}; "
+        f"{shown}"
+    )
+
+
+def write(
+    rows: list[Row], notes: list[str], info: dict[str, object], directory: Path, seconds: float
+) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    failed = [row for row in rows if row.passed is False]
+    verdict = f"{len(failed)} target(s) missed" if failed else "every target met"
+    document = {
+        "machine": info,
+        "seconds": round(seconds, 1),
+        "all_targets_met": not failed,
+        "rows": [asdict(row) | {"figure": row.figure, "result": row.result} for row in rows],
+        "notes": notes,
+    }
+    (directory / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+    markdown = [
+        "# Benchmark results",
+        "",
+        f"Machine: {_machine_line(info)}.",
+        f"Run time {seconds:.0f} s; {verdict}.",
+        "",
+        table(rows, markdown=True),
+        "",
+        *[f"- {note}" for note in notes],
+        "",
+    ]
+    (directory / "latest.md").write_text("\n".join(markdown))
+
+
+def show(rows: list[Row], notes: list[str], info: dict[str, object]) -> None:
+    print(f"\nMachine: {_machine_line(info)}\n")
+    print(table(rows, markdown=False))
+    for note in notes:
+        print(f"- {note}")

@@ -1,0 +1,137 @@
+"""Cold start: a fresh interpreter imports the client and makes one generations call.
+
+The figure is the wall time of the whole child process as the parent sees it
+(interpreter start-up included, which every contender pays alike); the child
+also reports how long its import and its call took. The orq_images child says
+which of orq_images.cli and orq_images.testing got loaded: neither should be.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from benchmarks import payloads, timing
+from benchmarks.contenders import Contender, OrqImages
+from benchmarks.report import BASELINE, Row, ratio_target
+from benchmarks.server import REPO_ROOT
+
+COLD_START_TARGET = 1.3
+HEAVY_MODULES = ("orq_images.cli", "orq_images.testing")
+
+_PRELUDE = "import time\n_t0 = time.perf_counter()\n"
+_REPORT = """
+_t2 = time.perf_counter()
+import json, sys
+print(json.dumps({{
+    "import_ms": (_t1 - _t0) * 1000,
+    "call_ms": (_t2 - _t1) * 1000,
+    "heavy_after_import": _heavy,
+    "heavy_after_call": sorted(m for m in sys.modules if m.startswith({heavy!r})),
+}}))
+"""
+
+
+def _heavy_check(enabled: bool) -> str:
+    if not enabled:
+        return "_heavy = []\n"
+    return (
+        "import sys as _sys\n"
+        f"_heavy = sorted(m for m in _sys.modules if m.startswith({HEAVY_MODULES!r}))\n"
+    )
+
+
+def _snippets(url: str) -> dict[str, tuple[str, str]]:
+    """Per contender: (the import, the one call) as its users would write them."""
+    key, params = payloads.API_KEY, payloads.GENERATION
+    generations = url + payloads.GENERATIONS_PATH
+    return {
+        "raw httpx": (
+            "import httpx",
+            f"httpx.post({generations!r}, json={params!r}, "
+            f"headers={{'Authorization': 'Bearer {key}'}}).json()",
+        ),
+        "orq_images": (
+            "from orq_images import Orq",
+            f"with Orq(api_key={key!r}, server_url={url!r}) as orq:\n"
+            f"    orq.router.images.generations.create(**{params!r})",
+        ),
+        "orq-ai-sdk": (
+            "from orq_ai_sdk import Orq",
+            f"with Orq(api_key={key!r}, server_url={url!r}) as orq:\n"
+            f"    orq.router.images.generations.create(**{params!r})",
+        ),
+        "openai": (
+            "from openai import OpenAI",
+            f"OpenAI(api_key={key!r}, base_url={url + '/v2/router'!r})"
+            f".images.generate(**{params!r})",
+        ),
+    }
+
+
+def _program(name: str, imports: str, call: str) -> str:
+    return (
+        _PRELUDE
+        + imports
+        + "\n_t1 = time.perf_counter()\n"
+        + _heavy_check(name == OrqImages.name)
+        + call
+        + "\n"
+        + _REPORT.format(heavy=HEAVY_MODULES)
+    )
+
+
+def _run(program: str) -> tuple[float, dict[str, object]]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    wall = (time.perf_counter() - start) * 1000
+    if done.returncode != 0:
+        raise RuntimeError(f"cold-start child failed:\n{done.stderr}")
+    return wall, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cold_start(
+    contenders: list[type[Contender]], url: str, *, repeats: int
+) -> tuple[list[Row], dict[str, list[str]]]:
+    """The rows, and which heavy orq_images modules its child had loaded after import / call."""
+    snippets = _snippets(url)
+    programs = {cls.name: _program(cls.name, *snippets[cls.name]) for cls in contenders}
+    for program in programs.values():
+        _run(program)  # compile the bytecode caches, so every timed run starts alike
+    walls: dict[str, list[float]] = {name: [] for name in programs}
+    reports: dict[str, list[dict[str, object]]] = {name: [] for name in programs}
+    for _ in range(repeats):
+        for name, program in programs.items():
+            wall, reported = _run(program)
+            walls[name].append(wall)
+            reports[name].append(reported)
+    rows = []
+    for name in programs:
+        imports = timing.median([float(r["import_ms"]) for r in reports[name]])  # type: ignore[arg-type]
+        calls = timing.median([float(r["call_ms"]) for r in reports[name]])  # type: ignore[arg-type]
+        row = Row(
+            "cold process: import + first call",
+            name,
+            timing.median(walls[name]),
+            "ms",
+            detail=f"import {imports:.0f} ms, call {calls:.0f} ms",
+            ratio=timing.paired_ratio(walls[name], walls[BASELINE]),
+        )
+        if name == OrqImages.name:
+            ratio_target(row, COLD_START_TARGET)
+        rows.append(row)
+    last = reports[OrqImages.name][-1] if OrqImages.name in reports else {}
+    heavy = {
+        "after import": list(last.get("heavy_after_import", [])),  # type: ignore[call-overload]
+        "after first call": list(last.get("heavy_after_call", [])),  # type: ignore[call-overload]
+    }
+    return rows, heavy

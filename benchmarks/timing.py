@@ -1,0 +1,109 @@
+"""Timing loops: CPU per call and calls per second, in interleaved rounds.
+
+Every contender of a case runs once per round, in turn, so that a slow spell of
+the machine hits all of them alike; figures are medians over rounds, and a
+ratio is the median of the per-round ratios to the baseline of that round.
+Each contender gets about the same wall time per round, whatever its speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+SyncCall = Callable[[], object]
+AsyncCall = Callable[[], Awaitable[object]]
+
+WARMUP_CALLS = 40
+MIN_CALLS = 64
+MAX_CALLS = 4000
+
+
+@dataclass
+class Rounds:
+    """One contender's figures in one case, a value per round."""
+
+    cpu_ms: list[float] = field(default_factory=list)
+    calls_per_s: list[float] = field(default_factory=list)
+
+    def add(self, cpu_seconds: float, wall_seconds: float, calls: int) -> None:
+        self.cpu_ms.append(cpu_seconds / calls * 1000)
+        self.calls_per_s.append(calls / wall_seconds)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def paired_ratio(values: list[float], baseline: list[float]) -> float:
+    return median([value / base for value, base in zip(values, baseline, strict=True)])
+
+
+def _calls_for(wall_per_call: float, budget_s: float, multiple: int = 1) -> int:
+    calls = int(budget_s / max(wall_per_call, 1e-6))
+    calls = min(max(calls, MIN_CALLS), MAX_CALLS)
+    return max(multiple, calls // multiple * multiple)
+
+
+def _run_sync(call: SyncCall, calls: int) -> tuple[float, float]:
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(calls):
+        call()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def compare_sync(calls: dict[str, SyncCall], *, rounds: int, budget_s: float) -> dict[str, Rounds]:
+    sizes = {}
+    for name, call in calls.items():
+        _, wall = _run_sync(call, WARMUP_CALLS)
+        sizes[name] = _calls_for(wall / WARMUP_CALLS, budget_s)
+    results = {name: Rounds() for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            cpu, wall = _run_sync(call, sizes[name])
+            results[name].add(cpu, wall, sizes[name])
+    return results
+
+
+async def _run_async(call: AsyncCall, calls: int, in_flight: int) -> tuple[float, float]:
+    async def worker() -> None:
+        for _ in range(calls // in_flight):
+            await call()
+
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+async def compare_async(
+    calls: dict[str, AsyncCall], *, rounds: int, budget_s: float, in_flight: int
+) -> dict[str, Rounds]:
+    sizes = {}
+    for name, call in calls.items():
+        warmup = max(WARMUP_CALLS, in_flight * 2)
+        _, wall = await _run_async(call, warmup, in_flight)
+        sizes[name] = _calls_for(wall / warmup, budget_s, in_flight)
+    results = {name: Rounds() for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            cpu, wall = await _run_async(call, sizes[name], in_flight)
+            results[name].add(cpu, wall, sizes[name])
+    return results
+
+
+def time_repeated(call: SyncCall, repeats: int) -> list[float]:
+    """Wall milliseconds of each of `repeats` calls, after one untimed call."""
+    call()
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
