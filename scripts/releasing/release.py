@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_drift(tree)
         plan = plan_release(repo, tree, scratch)
         since = f"API changes since {plan.since}" if plan.since else "no earlier release"
-        print(f"version {plan.current} -> {plan.version} ({since}):\n{plan.notes()}")
+        print(f"version {plan.current} -> {plan.version} ({since}):\n{plan.notes().rstrip()}")
         _write_release(tree, plan)
         built = _build(tree, dist)
         wheel = next(path for path in built if path.suffix == ".whl")
