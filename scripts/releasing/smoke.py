@@ -21,6 +21,7 @@ from pathlib import Path
 
 import orq_images
 from orq_images import AsyncOrq, AuthenticationError, Orq
+from orq_images.models import Image
 from orq_images.testing import LocalRouter
 
 API_KEY = "smoke-test-key"
@@ -41,6 +42,13 @@ def installed(version: str) -> None:
         entry_point.load()  # a command whose module is missing fails here, not in a user's shell
 
 
+def documented(item: object) -> Image:
+    """An image datum as the docs show it, with to_bytes() and save()."""
+    if not isinstance(item, Image):
+        raise SystemExit(f"smoke test failed: an image came back as {type(item).__name__}")
+    return item
+
+
 def calls(url: str, folder: Path) -> None:
     with Orq(api_key=API_KEY, server_url=url) as orq:
         result = orq.router.images.generations.create(
@@ -48,13 +56,14 @@ def calls(url: str, folder: Path) -> None:
             response_format="b64_json",
         )  # fmt: skip
         check(len(result.data) == 2, f"{len(result.data)} images instead of 2")
-        picture = result.data[0].save(folder / "fox.png")
+        picture = documented(result.data[0]).save(folder / "fox.png")
         check(picture.read_bytes().startswith(PNG_SIGNATURE), "the saved image is not a PNG")
         variation = orq.router.images.variations.create(
             model="openai/dall-e-2", image=picture, n=1, size="256x256",
             response_format="b64_json",
         )  # fmt: skip
-        check(variation.data[0].to_bytes().startswith(PNG_SIGNATURE), "variation is not a PNG")
+        varied = documented(variation.data[0]).to_bytes()
+        check(varied.startswith(PNG_SIGNATURE), "the variation is not a PNG")
     with Orq(api_key="refused-key", server_url=url, retry_config=None) as refused:
         try:
             refused.router.images.generations.create(prompt="a red fox", model="openai/dall-e-2")
