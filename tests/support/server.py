@@ -111,6 +111,12 @@ def _reset(handler: BaseHTTPRequestHandler) -> None:
     sock.close()
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: many clients connecting at once would
+    # overflow it and get their connections reset.
+    request_queue_size = 128
+
+
 class LoopbackServer:
     """`with LoopbackServer() as server:` then point a client at `server.url`."""
 
@@ -120,7 +126,7 @@ class LoopbackServer:
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _HTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
