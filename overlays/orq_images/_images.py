@@ -12,10 +12,15 @@ import binascii
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attrs import define, field
 
 from orq_images_generated.models.image import Image as GeneratedImage
+from orq_images_generated.models.image_response import ImageResponse as GeneratedImageResponse
+from orq_images_generated.models.image_variation_response import (
+    ImageVariationResponse as GeneratedImageVariationResponse,
+)
 from orq_images_generated.types import Unset
 
 Download = Callable[[str], bytes]
@@ -83,3 +88,18 @@ class Image(GeneratedImage):
 
         await asyncio.to_thread(target.write_bytes, data)
         return target
+
+
+if TYPE_CHECKING:
+    # For type checkers only: the client puts `Image` (above) in every response's
+    # `data`, so its helpers type-check on `res.data[0]`. At run time the responses
+    # are the generated classes themselves.
+    class ImageResponse(GeneratedImageResponse):
+        data: list[Image]  # type: ignore[assignment]  # narrowed: the client binds each datum
+
+    class ImageVariationResponse(GeneratedImageVariationResponse):
+        data: list[Image]  # type: ignore[assignment]  # narrowed: the client binds each datum
+
+else:
+    ImageResponse = GeneratedImageResponse
+    ImageVariationResponse = GeneratedImageVariationResponse

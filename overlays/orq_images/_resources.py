@@ -12,9 +12,8 @@ from ._params import CreateImageParams, CreateImageVariationParams
 from ._response import RawResponse
 
 if TYPE_CHECKING:
-    from orq_images_generated.models import ImageResponse, ImageVariationResponse
-
     from ._client import AsyncOrq, Orq
+    from ._images import ImageResponse, ImageVariationResponse
 
 CREATE_IMAGE = "createImage"
 CREATE_IMAGE_VARIATION = "createImageVariation"
