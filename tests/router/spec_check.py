@@ -13,11 +13,11 @@ SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 
 @cache
-def _spec() -> dict[str, Any]:
+def spec() -> dict[str, Any]:
     spec: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
     return spec
 
 
 def assert_matches(schema_name: str, body: Any) -> None:
-    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": _spec()["components"]}
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": spec()["components"]}
     jsonschema.Draft202012Validator(schema).validate(body)
