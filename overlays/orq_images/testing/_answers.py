@@ -35,11 +35,13 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def json_answer(status: int, value: Mapping[str, Any], headers: Mapping[str, str] = {}) -> Answer:
+def json_answer(
+    status: int, value: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Answer:
     return Answer(
         status,
         json.dumps(value, separators=(",", ":")).encode(),
-        {"Content-Type": "application/json", **headers},
+        {"Content-Type": "application/json", **(headers or {})},
     )
 
 
