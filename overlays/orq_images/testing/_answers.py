@@ -45,7 +45,9 @@ def json_answer(
     )
 
 
-def error_answer(status: int, message: str, code: str, headers: Mapping[str, str] = {}) -> Answer:
+def error_answer(
+    status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+) -> Answer:
     return json_answer(status, {"message": message, "code": code}, headers)
 
 
