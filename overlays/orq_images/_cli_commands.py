@@ -10,15 +10,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import Any, TextIO
 
 from ._client import Orq
 from ._images import Image
 from ._spinner import Spinner
 from ._upload import sniff_image_type
-
-if TYPE_CHECKING:
-    from orq_images_generated.models import Image as GeneratedImage
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 _SLUG_CHARS = 40
@@ -31,13 +28,12 @@ def slug(text: str) -> str:
     return stem or "image"
 
 
-def save_images(images: Sequence[GeneratedImage], out: Path, stem: str) -> list[Path]:
+def save_images(images: Sequence[Image], out: Path, stem: str) -> list[Path]:
     """Write each image as `<stem>-<n>.<ext>` in `out`, never over an existing file."""
     out.mkdir(parents=True, exist_ok=True)
     saved = []
     for number, image in enumerate(images, start=1):
-        # Responses hold the client's Image, which adds to_bytes() to the generated one.
-        content = cast(Image, image).to_bytes()
+        content = image.to_bytes()
         extension = _EXTENSIONS.get(sniff_image_type(content) or "", ".bin")
         path = out / f"{stem}-{number}{extension}"
         copy = 1

@@ -12,16 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar, cast
+from typing import TextIO, TypeVar
 
 from ._client import Orq
-from ._images import Image
 from ._response import RawResponse
 from .testing import LocalRouter
 from .testing._png import PNGError, chunks, read_header
-
-if TYPE_CHECKING:
-    from orq_images_generated.models import Image as GeneratedImage
 
 PROMPT = "a lighthouse on a cliff at dusk"
 DOWN_MODEL = "openai/unavailable"
@@ -39,11 +35,6 @@ def _timed(call: Callable[[], RawResponse[T]]) -> tuple[RawResponse[T], float]:
     started = time.perf_counter()
     raw = call()
     return raw, time.perf_counter() - started
-
-
-def _save(datum: GeneratedImage, path: Path) -> Path:
-    # Responses hold the client's Image, which adds save() to the generated one.
-    return cast(Image, datum).save(path)
 
 
 def _routing(headers: dict[str, str]) -> str:
@@ -89,7 +80,7 @@ def run_demo(out: Path, stdout: TextIO) -> None:
             )
         )
         steps.append(_Step("1. generate an image (cache on)", dict(first.headers), seconds))
-        saved.append(_save(first.parse().data[0], out / "lighthouse.png"))
+        saved.append(first.parse().data[0].save(out / "lighthouse.png"))
 
         again, seconds = _timed(
             lambda: generations.create_detailed(
@@ -111,7 +102,7 @@ def run_demo(out: Path, stdout: TextIO) -> None:
             )
         )
         steps.append(_Step(f"3. ask {DOWN_MODEL}, falling back", dict(fallback.headers), seconds))
-        saved.append(_save(fallback.parse().data[0], out / "lighthouse-fallback.png"))
+        saved.append(fallback.parse().data[0].save(out / "lighthouse-fallback.png"))
 
         varied, seconds = _timed(
             lambda: orq.router.images.variations.create_detailed(
@@ -124,7 +115,7 @@ def run_demo(out: Path, stdout: TextIO) -> None:
         )
         steps.append(_Step(f"4. two variations of {saved[0].name}", dict(varied.headers), seconds))
         for number, image in enumerate(varied.parse().data, start=1):
-            saved.append(_save(image, out / f"lighthouse-variation-{number}.png"))
+            saved.append(image.save(out / f"lighthouse-variation-{number}.png"))
         requests = router.requests
 
     say("What the client did")
