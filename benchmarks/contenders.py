@@ -68,15 +68,14 @@ class OrqImages(Contender):
 
         from orq_images import AsyncOrq, Orq
 
+        transport = None if mock_body is None else _mock(httpx, mock_body)
         if asynchronous:
-            http = (
-                None if mock_body is None else httpx.AsyncClient(transport=_mock(httpx, mock_body))
-            )
-            self.aclient = AsyncOrq(api_key=API_KEY, server_url=url, http_client=http)
+            aclient = None if transport is None else httpx.AsyncClient(transport=transport)
+            self.aclient = AsyncOrq(api_key=API_KEY, server_url=url, http_client=aclient)
             self.images: Any = self.aclient.router.images
         else:
-            http = None if mock_body is None else httpx.Client(transport=_mock(httpx, mock_body))
-            self.client = Orq(api_key=API_KEY, server_url=url, http_client=http)
+            client = None if transport is None else httpx.Client(transport=transport)
+            self.client = Orq(api_key=API_KEY, server_url=url, http_client=client)
             self.images = self.client.router.images
 
     def generate(self) -> object:
@@ -162,11 +161,11 @@ class OrqAiSdk(Contender):
             clients = {"client": httpx.Client(transport=transport)}
             if asynchronous:
                 clients = {"async_client": httpx.AsyncClient(transport=transport)}
-        self.sdk = Orq(api_key=API_KEY, server_url=url, **clients)
+        self.sdk: Any = Orq(api_key=API_KEY, server_url=url, **clients)
         self.images = self.sdk.router.images
 
     @staticmethod
-    def image(image: Any) -> dict[str, Any]:
+    def image(image: Any) -> Any:
         return {"file_name": "image.png", "content": image, "content_type": "image/png"}
 
     def generate(self) -> object:
@@ -205,7 +204,7 @@ class OpenAISdk(Contender):
             transport = _mock(httpx2, mock_body)
             http = (httpx2.AsyncClient if asynchronous else httpx2.Client)(transport=transport)
         cls: Any = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-        self.sdk = cls(api_key=API_KEY, base_url=url + "/v2/router", http_client=http)
+        self.sdk: Any = cls(api_key=API_KEY, base_url=url + "/v2/router", http_client=http)
 
     @staticmethod
     def image(image: Any) -> tuple[str, Any, str]:

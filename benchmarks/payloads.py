@@ -13,19 +13,25 @@ import random
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 API_KEY = "bench-key-not-secret"
 GENERATIONS_PATH = "/v2/router/images/generations"
 VARIATIONS_PATH = "/v2/router/images/variations"
 
-GENERATION = {
+GENERATION: dict[str, Any] = {
     "prompt": "a red fox in the snow, watercolour",
     "model": "openai/gpt-image-1",
     "n": 1,
     "size": "1024x1024",
     "response_format": "b64_json",
 }
-VARIATION = {"model": "openai/dall-e-2", "n": 1, "size": "256x256", "response_format": "b64_json"}
+VARIATION: dict[str, Any] = {
+    "model": "openai/dall-e-2",
+    "n": 1,
+    "size": "256x256",
+    "response_format": "b64_json",
+}
 
 SMALL_IMAGE_BYTES = 100 * 1024
 UPLOAD_IMAGE_BYTES = 40 * 1024 * 1024
