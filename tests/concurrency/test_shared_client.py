@@ -3,14 +3,15 @@
 1000 calls (one in ten a variation upload with its own image) go through one
 Orq from 64 threads, and through one AsyncOrq from 1000 tasks, 64 in flight.
 The server checks it got each call exactly once, each image intact; the
-process's open sockets (client and in-process server alike) return to where
-they were once the client is closed.
+process's open sockets (client and in-process server alike) come back down to
+where they were once the client is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import time
 from collections import Counter
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def open_sockets() -> int:
+    """Sockets this process has open, once garbage from earlier tests is collected."""
+    gc.collect()
     count = 0
     for fd in os.listdir("/proc/self/fd"):
         # The descriptor listdir itself used is gone by now: readlink fails on it.
@@ -91,7 +94,7 @@ def test_1000_calls_from_64_threads_on_one_client(server: LoopbackServer) -> Non
     assert created == [1_732_233_600] * CALLS
     assert open_sockets() > baseline  # kept-alive connections, until...
     orq.close()
-    assert wait_for_sockets(baseline) == baseline
+    assert wait_for_sockets(baseline) <= baseline
     assert_each_call_arrived_once(server)
 
 
@@ -110,5 +113,5 @@ async def test_1000_tasks_on_one_async_client(server: LoopbackServer) -> None:
     assert created == [1_732_233_600] * CALLS
     assert open_sockets() > baseline
     await orq.close()
-    assert await asyncio.to_thread(wait_for_sockets, baseline) == baseline
+    assert await asyncio.to_thread(wait_for_sockets, baseline) <= baseline
     assert_each_call_arrived_once(server)
