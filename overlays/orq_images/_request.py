@@ -27,12 +27,10 @@ from ._exceptions import (
 )
 from ._images import AsyncDownload, Download, Image
 from ._legacy import upgrade_legacy_shapes
-from ._multipart import MultipartStream, form_fields
 from ._params import REQUEST_OPTIONS
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
 from ._spec import Operation, load_spec, operations
-from ._upload import prepare_image
 from ._version import __version__
 
 USER_AGENT = f"orq-images/{__version__} python"
@@ -153,6 +151,10 @@ def _multipart_request(
     body: Mapping[str, Any],
     image: object,
 ) -> httpx.Request:
+    # Loaded by the first variation: a program that only generates never pays for them.
+    from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
+    from ._upload import prepare_image  # noqa: PLC0415
+
     files = [] if image is None else [("image", prepare_image(image, field="image"))]
     stream = MultipartStream(form_fields(body), files)
     return stream.build_request(operation.method, url, _headers(settings, client_headers, None))

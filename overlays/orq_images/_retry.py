@@ -11,8 +11,10 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -133,8 +135,62 @@ def _log_retry(request: httpx.Request, retry_number: int, delay: float, why: str
     )
 
 
+# An error body up to this size is read before the retry, so that its connection
+# goes back to the pool and the retry does not pay for a new connection (and TLS).
+_DRAIN_LIMIT = 64 * 1024
+
+
+def _deadline(request: httpx.Request) -> float | None:
+    """When this attempt must be over: the timeout bounds the whole answer, not each read."""
+    timeout = request.extensions.get("timeout", {}).get("read")
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _small(response: httpx.Response) -> bool:
+    length = response.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= _DRAIN_LIMIT
+
+
+class _Bounded(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that stops with ReadTimeout once its attempt's deadline has passed.
+
+    A server that trickles its answer never trips a per-read timeout; this does.
+    """
+
+    def __init__(self, stream: Any, deadline: float | None, request: httpx.Request) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._request = request
+
+    def _check(self) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise httpx.ReadTimeout(
+                "the answer took longer than the timeout", request=self._request
+            )
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            self._check()
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            self._check()
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
 class RetryTransport(httpx.BaseTransport):
-    """Wraps a transport; sends a request again on retryable failures."""
+    """Wraps a transport; sends a request again on retryable failures.
+
+    The body of the final answer is read here, inside the retry loop, so a
+    connection that breaks or stalls mid-body is retried like any other.
+    """
 
     def __init__(self, inner: httpx.BaseTransport, config: RetryConfig | None = None) -> None:
         self.inner = inner
@@ -144,19 +200,23 @@ class RetryTransport(httpx.BaseTransport):
         config = _config_for(request, self.config)
         retry_number = 0
         while True:
+            deadline = _deadline(request)
             try:
                 response = self.inner.handle_request(request)
+                delay = next_delay(config, retry_number, response=response)
+                if delay is None:
+                    response.stream = _Bounded(response.stream, deadline, request)
+                    response.read()
+                    return response
+                why = f"status {response.status_code}"
+                if _small(response):
+                    response.read()
+                response.close()
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 delay = next_delay(config, retry_number, error=exc)
                 if delay is None:
                     raise
                 why = type(exc).__name__
-            else:
-                delay = next_delay(config, retry_number, response=response)
-                if delay is None:
-                    return response
-                response.close()
-                why = f"status {response.status_code}"
             _log_retry(request, retry_number, delay, why)
             time.sleep(delay)
             retry_number += 1
@@ -176,19 +236,23 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         config = _config_for(request, self.config)
         retry_number = 0
         while True:
+            deadline = _deadline(request)
             try:
                 response = await self.inner.handle_async_request(request)
+                delay = next_delay(config, retry_number, response=response)
+                if delay is None:
+                    response.stream = _Bounded(response.stream, deadline, request)
+                    await response.aread()
+                    return response
+                why = f"status {response.status_code}"
+                if _small(response):
+                    await response.aread()
+                await response.aclose()
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 delay = next_delay(config, retry_number, error=exc)
                 if delay is None:
                     raise
                 why = type(exc).__name__
-            else:
-                delay = next_delay(config, retry_number, response=response)
-                if delay is None:
-                    return response
-                await response.aclose()
-                why = f"status {response.status_code}"
             _log_retry(request, retry_number, delay, why)
             import asyncio  # noqa: PLC0415 - loaded on the first async retry, not at import
 

@@ -73,6 +73,7 @@ def test_create_detailed_gives_status_headers_and_request_id(server: LoopbackSer
     assert raw.headers["content-type"] == "application/json"
     assert isinstance(raw.parse(), ImageResponse)
     assert raw.parse() is raw.parse()
+    assert raw.http_response.elapsed.total_seconds() >= 0
 
 
 def test_responses_are_the_generated_models(server: LoopbackServer) -> None:

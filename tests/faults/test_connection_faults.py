@@ -58,11 +58,6 @@ def test_reset_while_sending_the_body_is_retried_and_resent_whole(
     assert received.json()["prompt"] == prompt
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the retry transport returns once the headers are in; a body cut short is read "
-    "later by httpx, outside the retry loop, so it is raised instead of retried",
-)
 def test_reset_while_receiving_the_answer_is_retried(
     generate: Generate, server: LoopbackServer
 ) -> None:
@@ -114,11 +109,6 @@ def test_a_slow_drip_within_the_timeout_is_read_whole(
     assert generate(timeout_ms=2000, retry_config=NO_RETRIES).created == 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="timeout_ms bounds each socket read, not the answer: a body that trickles in "
-    "16 bytes every 0.2 s never trips it",
-)
 def test_a_slow_drip_past_the_timeout_is_cut_at_the_timeout(
     generate: Generate, server: LoopbackServer
 ) -> None:
