@@ -91,7 +91,6 @@ class _BaseClient:
         request = _download_request(self._settings, url)
         with _transport_errors(request):
             response = await self._async_http().send(request)
-            await response.aclose()  # the body is read; this records `elapsed`
         error = download_error(response)
         if error is not None:
             raise error
@@ -103,7 +102,6 @@ class _BaseClient:
         request = self._request(operation_id, params)
         with _transport_errors(request):
             response = await self._async_http().send(request)
-            await response.aclose()  # the body is read; this records `elapsed`
         return self._finish(operation_id, response, None, self._async_download, detailed)
 
     @staticmethod
@@ -168,7 +166,6 @@ class Orq(_BaseClient):
         request = _download_request(self._settings, url)
         with _transport_errors(request):
             response = self._http.send(request)
-            response.close()  # the body is read; this records `elapsed`
         error = download_error(response)
         if error is not None:
             raise error
@@ -178,7 +175,6 @@ class Orq(_BaseClient):
         request = self._request(operation_id, params)
         with _transport_errors(request):
             response = self._http.send(request)
-            response.close()  # the body is read; this records `elapsed`
         return self._finish(operation_id, response, self._download, None, detailed)
 
     def close(self) -> None:

@@ -155,6 +155,8 @@ class _Bounded(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A response body that stops with ReadTimeout once its attempt's deadline has passed.
 
     A server that trickles its answer never trips a per-read timeout; this does.
+    The final answer's body is read through it inside the retry loop and handed
+    on as a ByteStream, so the client's own read (and `elapsed`) work as usual.
     """
 
     def __init__(self, stream: Any, deadline: float | None, request: httpx.Request) -> None:
@@ -205,8 +207,11 @@ class RetryTransport(httpx.BaseTransport):
                 response = self.inner.handle_request(request)
                 delay = next_delay(config, retry_number, response=response)
                 if delay is None:
-                    response.stream = _Bounded(response.stream, deadline, request)
-                    response.read()
+                    body = _Bounded(response.stream, deadline, request)
+                    try:
+                        response.stream = httpx.ByteStream(b"".join(body))
+                    finally:
+                        body.close()
                     return response
                 why = f"status {response.status_code}"
                 if _small(response):
@@ -241,8 +246,11 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 response = await self.inner.handle_async_request(request)
                 delay = next_delay(config, retry_number, response=response)
                 if delay is None:
-                    response.stream = _Bounded(response.stream, deadline, request)
-                    await response.aread()
+                    body = _Bounded(response.stream, deadline, request)
+                    try:
+                        response.stream = httpx.ByteStream(b"".join([c async for c in body]))
+                    finally:
+                        await body.aclose()
                     return response
                 why = f"status {response.status_code}"
                 if _small(response):
