@@ -72,6 +72,28 @@ def _download_request(settings: ClientSettings, url: str) -> httpx.Request:
     return request
 
 
+def _client_with_retries(given: httpx.Client | None, settings: ClientSettings) -> httpx.Client:
+    """The SDK's own client, or the caller's with the retry layer around its transport."""
+    if given is None:
+        transport = RetryTransport(httpx.HTTPTransport(), settings.retry)
+        return httpx.Client(transport=transport, timeout=settings.timeout)
+    if not isinstance(given._transport, RetryTransport):
+        given._transport = RetryTransport(given._transport, settings.retry)
+    return given
+
+
+def _async_client_with_retries(
+    given: httpx.AsyncClient | None, settings: ClientSettings
+) -> httpx.AsyncClient:
+    """The async twin of _client_with_retries."""
+    if given is None:
+        transport = AsyncRetryTransport(httpx.AsyncHTTPTransport(), settings.retry)
+        return httpx.AsyncClient(transport=transport, timeout=settings.timeout)
+    if not isinstance(given._transport, AsyncRetryTransport):
+        given._transport = AsyncRetryTransport(given._transport, settings.retry)
+    return given
+
+
 class _BaseClient:
     _settings: ClientSettings
 
@@ -138,16 +160,8 @@ class Orq(_BaseClient):
         http_client: httpx.Client | None = None,
     ) -> None:
         self._settings = _settings(api_key, server_url, timeout_ms, retry_config)
-        retry = self._settings.retry
-        if http_client is None:
-            transport = RetryTransport(httpx.HTTPTransport(), retry)
-            http_client = httpx.Client(transport=transport, timeout=self._settings.timeout)
-            self._owns_http = True
-        else:
-            if not isinstance(http_client._transport, RetryTransport):
-                http_client._transport = RetryTransport(http_client._transport, retry)
-            self._owns_http = False
-        self._http = http_client
+        self._owns_http = http_client is None
+        self._http = _client_with_retries(http_client, self._settings)
         self._lazy_async_http: httpx.AsyncClient | None = None
         self.router = Router(self)
 
@@ -156,10 +170,7 @@ class Orq(_BaseClient):
 
     def _async_http(self) -> httpx.AsyncClient:
         if self._lazy_async_http is None:
-            transport = AsyncRetryTransport(httpx.AsyncHTTPTransport(), self._settings.retry)
-            self._lazy_async_http = httpx.AsyncClient(
-                transport=transport, timeout=self._settings.timeout
-            )
+            self._lazy_async_http = _async_client_with_retries(None, self._settings)
         return self._lazy_async_http
 
     def _download(self, url: str) -> bytes:
@@ -218,16 +229,8 @@ class AsyncOrq(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._settings = _settings(api_key, server_url, timeout_ms, retry_config)
-        retry = self._settings.retry
-        if http_client is None:
-            transport = AsyncRetryTransport(httpx.AsyncHTTPTransport(), retry)
-            http_client = httpx.AsyncClient(transport=transport, timeout=self._settings.timeout)
-            self._owns_http = True
-        else:
-            if not isinstance(http_client._transport, AsyncRetryTransport):
-                http_client._transport = AsyncRetryTransport(http_client._transport, retry)
-            self._owns_http = False
-        self._http = http_client
+        self._owns_http = http_client is None
+        self._http = _async_client_with_retries(http_client, self._settings)
         self.router = AsyncRouter(self)
 
     def _default_headers(self) -> httpx.Headers:
