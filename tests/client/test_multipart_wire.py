@@ -22,8 +22,8 @@ import pytest
 from orq_images import InvalidRequestError, InvalidRequestTypeError, _multipart
 from orq_images._multipart import MultipartStream, form_fields
 from orq_images._upload import prepare_image
-from tests.client.test_upload import image_part, jpeg_bytes, png_bytes, send_stream
 from tests.support.server import LoopbackServer, RecordedRequest
+from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send_stream
 
 ROUTING = {
     "orq": {

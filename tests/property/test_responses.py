@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from orq_images import APIResponseValidationError, Orq
 from orq_images._spec import load_spec
-from tests.property.spec_check import errors
 from tests.property.strategies import JSON_VALUES, SchemaStrategies
 from tests.support.server import LoopbackServer, Reply
+from tests.support.spec_check import errors
 
 EXAMPLES = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -11,7 +11,7 @@ import pytest
 from orq_images.testing import LocalRouter
 from tests.router.conftest import GENERATIONS
 from tests.router.pngcheck import read_png
-from tests.router.spec_check import assert_matches
+from tests.support.spec_check import assert_matches
 
 
 def _images(http: httpx.Client, **body: object) -> list[bytes]:

@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from orq_images.testing import LocalRouter
 from tests.router.conftest import VARIATIONS
 from tests.router.pngcheck import encode_png
-from tests.router.spec_check import SPEC_PATH, spec
+from tests.support.spec_check import SPEC_PATH, spec
 
 KEY = "schemathesis-key"
 SMALL_PNG = encode_png(3, 2, 2, [bytes(range(9))] * 2, [0, 1])

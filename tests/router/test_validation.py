@@ -12,7 +12,7 @@ import pytest
 from orq_images.testing import LocalRouter
 from tests.router.conftest import GENERATIONS, VARIATIONS
 from tests.router.pngcheck import encode_png
-from tests.router.spec_check import assert_matches
+from tests.support.spec_check import assert_matches
 
 PNG = encode_png(4, 4, 2, [bytes(12)] * 4, [0] * 4)
 IMAGE = ("in.png", PNG, "image/png")

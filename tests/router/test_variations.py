@@ -12,7 +12,7 @@ import pytest
 from orq_images.testing import LocalRouter
 from tests.router.conftest import VARIATIONS
 from tests.router.pngcheck import CheckedPNG, encode_png, read_png
-from tests.router.spec_check import assert_matches
+from tests.support.spec_check import assert_matches
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(200))
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(range(100))

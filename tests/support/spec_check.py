@@ -60,3 +60,8 @@ def property_schema(schema_name: str, field: str) -> dict[str, Any]:
     while "$ref" in prop:
         prop = schemas[prop["$ref"].rsplit("/", 1)[-1]]
     return prop
+
+
+def assert_matches(schema_name: str, body: Any) -> None:
+    problems = errors(schema_name, body)
+    assert not problems, problems
