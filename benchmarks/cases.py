@@ -109,7 +109,7 @@ def large_response(contenders: list[type[Contender]], *, repeats: int) -> list[R
 
 
 def _raw_with_one_retry(raw: RawHttpx) -> Callable[[], object]:
-    """What a raw httpx user writes for the same outcome: post again after a 503."""
+    """What a raw httpx2 user writes for the same outcome: post again after a 503."""
 
     def call() -> object:
         url = raw.url + payloads.GENERATIONS_PATH
@@ -127,16 +127,16 @@ def retry_cost(url: str, *, rounds: int, budget_s: float) -> list[Row]:
     opened: dict[str, Any] = {
         "orq_images": OrqImages(url),
         "orq_images retried": OrqImages(flaky_url),
-        "raw httpx": RawHttpx(url),
-        "raw httpx retried": RawHttpx(flaky_url),
+        "raw httpx2": RawHttpx(url),
+        "raw httpx2 retried": RawHttpx(flaky_url),
     }
     try:
         results = timing.compare_sync(
             {
                 "orq_images": opened["orq_images"].generate,
                 "orq_images retried": opened["orq_images retried"].generate,
-                "raw httpx": opened["raw httpx"].generate,
-                "raw httpx retried": _raw_with_one_retry(opened["raw httpx retried"]),
+                "raw httpx2": opened["raw httpx2"].generate,
+                "raw httpx2 retried": _raw_with_one_retry(opened["raw httpx2 retried"]),
             },
             rounds=rounds,
             budget_s=budget_s,
@@ -149,7 +149,7 @@ def retry_cost(url: str, *, rounds: int, budget_s: float) -> list[Row]:
         plain, retried = results[name].cpu_ms, results[f"{name} retried"].cpu_ms
         return [r - p for p, r in zip(plain, retried, strict=True)]
 
-    raw_added, sdk_added = added("raw httpx"), added("orq_images")
+    raw_added, sdk_added = added("raw httpx2"), added("orq_images")
     case = "added CPU of one retry (503, retry-after-ms: 0)"
     return [
         Row(case, BASELINE, timing.median(raw_added), "ms CPU", "a second post", 1.0),

@@ -6,7 +6,7 @@ write them: `generate()` and `vary(image)` on a sync client, `agenerate()` and
 orq_images) a path. With `mock_body`, the contender's HTTP client answers every
 request from memory with that body, so only the client's own work is measured.
 
-Raw httpx is the floor: `post(...)` then `.json()`, nothing else.
+Raw httpx2 is the floor: `post(...)` then `.json()`, nothing else.
 """
 
 from __future__ import annotations
@@ -64,17 +64,17 @@ class OrqImages(Contender):
 
     def __init__(self, url: str, *, asynchronous: bool = False, mock_body: bytes | None = None):
         super().__init__(url, asynchronous=asynchronous, mock_body=mock_body)
-        import httpx
+        import httpx2
 
         from orq_images import AsyncOrq, Orq
 
-        transport = None if mock_body is None else _mock(httpx, mock_body)
+        transport = None if mock_body is None else _mock(httpx2, mock_body)
         if asynchronous:
-            aclient = None if transport is None else httpx.AsyncClient(transport=transport)
+            aclient = None if transport is None else httpx2.AsyncClient(transport=transport)
             self.aclient = AsyncOrq(api_key=API_KEY, server_url=url, http_client=aclient)
             self.images: Any = self.aclient.router.images
         else:
-            client = None if transport is None else httpx.Client(transport=transport)
+            client = None if transport is None else httpx2.Client(transport=transport)
             self.client = Orq(api_key=API_KEY, server_url=url, http_client=client)
             self.images = self.client.router.images
 
@@ -98,17 +98,19 @@ class OrqImages(Contender):
 
 
 class RawHttpx(Contender):
-    name = "raw httpx"
-    module = "httpx"
+    name = "raw httpx2"
+    module = "httpx2"
     form: ClassVar[dict[str, str]] = {key: str(value) for key, value in VARIATION.items()}
     headers: ClassVar[dict[str, str]] = {"Authorization": f"Bearer {API_KEY}"}
 
     def __init__(self, url: str, *, asynchronous: bool = False, mock_body: bytes | None = None):
         super().__init__(url, asynchronous=asynchronous, mock_body=mock_body)
-        import httpx
+        import httpx2
 
-        transport = None if mock_body is None else _mock(httpx, mock_body)
-        self.http: Any = (httpx.AsyncClient if asynchronous else httpx.Client)(transport=transport)
+        transport = None if mock_body is None else _mock(httpx2, mock_body)
+        self.http: Any = (httpx2.AsyncClient if asynchronous else httpx2.Client)(
+            transport=transport
+        )
 
     @staticmethod
     def files(image: Any) -> dict[str, tuple[str, Any, str]]:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
-BASELINE = "raw httpx"
+BASELINE = "raw httpx2"
 
 
 @dataclass
@@ -80,7 +80,7 @@ def machine() -> dict[str, object]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": {
-            name: _version(name) for name in ("orq-images", "httpx", "orq-ai-sdk", "openai")
+            name: _version(name) for name in ("orq-images", "httpx2", "orq-ai-sdk", "openai")
         },
     }
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks            # the full run, about 2-3 minutes
     .venv/bin/python -m benchmarks --quick    # one short round of each, to try changes
 
-orq_images is compared with raw httpx doing the same requests in the same run,
+orq_images is compared with raw httpx2 doing the same requests in the same run,
 and with orq-ai-sdk and openai when they are importable.
 """
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     notes += [
         "CPU: process CPU time of the client process / calls; the server runs in its own "
         "process. Figures are medians of interleaved rounds; ratios are medians of "
-        "per-round ratios to raw httpx (post + .json()).",
+        "per-round ratios to raw httpx2 (post + .json()).",
         "Cold start: wall time of a fresh `python -c` doing the import and one call, "
         "interpreter start-up included.",
         "Large response: the whole call with the HTTP client answering from memory, "
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "Upload memory: a fresh process per case; extra peak over the moment before the "
         "call, as Python allocations (tracemalloc, the figure) and as resident set (VmHWM); "
         "the target holds both under 2 MB.",
-        "Retry: CPU of a call answered 503 then 200, less a plain call's; raw httpx posts "
+        "Retry: CPU of a call answered 503 then 200, less a plain call's; raw httpx2 posts "
         "again by hand.",
     ]
     info = report.machine()

@@ -38,9 +38,9 @@ def _snippets(url: str) -> dict[str, tuple[str, str]]:
     key, params = payloads.API_KEY, payloads.GENERATION
     generations = url + payloads.GENERATIONS_PATH
     return {
-        "raw httpx": (
-            "import httpx",
-            f"httpx.post({generations!r}, json={params!r}, "
+        "raw httpx2": (
+            "import httpx2",
+            f"httpx2.post({generations!r}, json={params!r}, "
             f"headers={{'Authorization': 'Bearer {key}'}}).json()",
         ),
         "orq_images": (

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
-import httpx
+import httpx2
 
 from ._exceptions import APIConnectionError, APITimeoutError, OrqError
 from ._request import ClientSettings, build_request, download_error, parse_response, timeout_from_ms
@@ -25,7 +25,7 @@ from ._response import RawResponse
 from ._retry import AsyncRetryTransport, RetryConfig, RetryTransport
 
 DEFAULT_BASE_URL = "https://api.orq.ai"
-DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
+DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 
 
 def _settings(
@@ -53,42 +53,42 @@ def _settings(
 
 
 @contextmanager
-def _transport_errors(request: httpx.Request) -> Iterator[None]:
+def _transport_errors(request: httpx2.Request) -> Iterator[None]:
     """httpx's exceptions, as the SDK's; the original stays as __cause__."""
     try:
         yield
-    except httpx.TimeoutException as exc:
+    except httpx2.TimeoutException as exc:
         message = f"{request.method} {request.url} timed out ({type(exc).__name__})"
         raise APITimeoutError(message, request=request) from exc
-    except httpx.TransportError as exc:
+    except httpx2.TransportError as exc:
         message = f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}"
         raise APIConnectionError(message, request=request) from exc
 
 
-def _download_request(settings: ClientSettings, url: str) -> httpx.Request:
+def _download_request(settings: ClientSettings, url: str) -> httpx2.Request:
     # No Authorization header: an image URL may point at another host.
-    request = httpx.Request("GET", url, headers={"Accept": "image/*"})
+    request = httpx2.Request("GET", url, headers={"Accept": "image/*"})
     request.extensions = {"timeout": settings.timeout.as_dict()}
     return request
 
 
-def _client_with_retries(given: httpx.Client | None, settings: ClientSettings) -> httpx.Client:
+def _client_with_retries(given: httpx2.Client | None, settings: ClientSettings) -> httpx2.Client:
     """The SDK's own client, or the caller's with the retry layer around its transport."""
     if given is None:
-        transport = RetryTransport(httpx.HTTPTransport(), settings.retry)
-        return httpx.Client(transport=transport, timeout=settings.timeout)
+        transport = RetryTransport(httpx2.HTTPTransport(), settings.retry)
+        return httpx2.Client(transport=transport, timeout=settings.timeout)
     if not isinstance(given._transport, RetryTransport):
         given._transport = RetryTransport(given._transport, settings.retry)
     return given
 
 
 def _async_client_with_retries(
-    given: httpx.AsyncClient | None, settings: ClientSettings
-) -> httpx.AsyncClient:
+    given: httpx2.AsyncClient | None, settings: ClientSettings
+) -> httpx2.AsyncClient:
     """The async twin of _client_with_retries."""
     if given is None:
-        transport = AsyncRetryTransport(httpx.AsyncHTTPTransport(), settings.retry)
-        return httpx.AsyncClient(transport=transport, timeout=settings.timeout)
+        transport = AsyncRetryTransport(httpx2.AsyncHTTPTransport(), settings.retry)
+        return httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
     if not isinstance(given._transport, AsyncRetryTransport):
         given._transport = AsyncRetryTransport(given._transport, settings.retry)
     return given
@@ -100,13 +100,13 @@ class _BaseClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(server_url={self._settings.base_url!r})"
 
-    def _async_http(self) -> httpx.AsyncClient:
+    def _async_http(self) -> httpx2.AsyncClient:
         raise NotImplementedError
 
-    def _request(self, operation_id: str, params: Mapping[str, Any]) -> httpx.Request:
+    def _request(self, operation_id: str, params: Mapping[str, Any]) -> httpx2.Request:
         return build_request(self._settings, self._default_headers(), operation_id, params)
 
-    def _default_headers(self) -> httpx.Headers:
+    def _default_headers(self) -> httpx2.Headers:
         raise NotImplementedError
 
     async def _async_download(self, url: str) -> bytes:
@@ -129,7 +129,7 @@ class _BaseClient:
     @staticmethod
     def _finish(
         operation_id: str,
-        response: httpx.Response,
+        response: httpx2.Response,
         download: Any,
         async_download: Any,
         detailed: bool,
@@ -146,7 +146,7 @@ class _BaseClient:
 class Orq(_BaseClient):
     """The synchronous client; `create_async` methods are there too, as in orq's SDK.
 
-    `http_client`: an httpx.Client to send through (not closed by the SDK); the
+    `http_client`: an httpx2.Client to send through (not closed by the SDK); the
     SDK wraps its transport with the retry layer.
     """
 
@@ -157,18 +157,18 @@ class Orq(_BaseClient):
         server_url: str | None = None,
         timeout_ms: int | None = None,
         retry_config: RetryConfig | None = None,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
     ) -> None:
         self._settings = _settings(api_key, server_url, timeout_ms, retry_config)
         self._owns_http = http_client is None
         self._http = _client_with_retries(http_client, self._settings)
-        self._lazy_async_http: httpx.AsyncClient | None = None
+        self._lazy_async_http: httpx2.AsyncClient | None = None
         self.router = Router(self)
 
-    def _default_headers(self) -> httpx.Headers:
+    def _default_headers(self) -> httpx2.Headers:
         return self._http.headers
 
-    def _async_http(self) -> httpx.AsyncClient:
+    def _async_http(self) -> httpx2.AsyncClient:
         if self._lazy_async_http is None:
             self._lazy_async_http = _async_client_with_retries(None, self._settings)
         return self._lazy_async_http
@@ -226,17 +226,17 @@ class AsyncOrq(_BaseClient):
         server_url: str | None = None,
         timeout_ms: int | None = None,
         retry_config: RetryConfig | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         self._settings = _settings(api_key, server_url, timeout_ms, retry_config)
         self._owns_http = http_client is None
         self._http = _async_client_with_retries(http_client, self._settings)
         self.router = AsyncRouter(self)
 
-    def _default_headers(self) -> httpx.Headers:
+    def _default_headers(self) -> httpx2.Headers:
         return self._http.headers
 
-    def _async_http(self) -> httpx.AsyncClient:
+    def _async_http(self) -> httpx2.AsyncClient:
         return self._http
 
     async def close(self) -> None:

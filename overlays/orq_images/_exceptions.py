@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 
-import httpx
+import httpx2
 
 _MESSAGE_CHARS = 300
 
@@ -47,7 +47,7 @@ class InvalidRequestTypeError(InvalidRequestError, TypeError):
 class APIConnectionError(OrqError):
     """The request could not be completed: connection refused or reset, DNS, TLS, ..."""
 
-    def __init__(self, message: str, *, request: httpx.Request) -> None:
+    def __init__(self, message: str, *, request: httpx2.Request) -> None:
         self.message = message
         self.request = request
         super().__init__(message)
@@ -57,10 +57,10 @@ class APITimeoutError(APIConnectionError):
     """The request took longer than its timeout."""
 
 
-def _parse_body(response: httpx.Response) -> object:
+def _parse_body(response: httpx2.Response) -> object:
     try:
         content = response.content
-    except httpx.ResponseNotRead:
+    except httpx2.ResponseNotRead:
         return None
     if not content:
         return None
@@ -70,7 +70,7 @@ def _parse_body(response: httpx.Response) -> object:
         return content[: _MESSAGE_CHARS * 4].decode("utf-8", errors="replace")
 
 
-def _message_from(body: object, response: httpx.Response) -> str:
+def _message_from(body: object, response: httpx2.Response) -> str:
     if isinstance(body, dict):
         message = body.get("message")
         if isinstance(message, str):
@@ -103,7 +103,7 @@ class APIStatusError(OrqError):
         self,
         message: str,
         *,
-        response: httpx.Response,
+        response: httpx2.Response,
         body: object,
         retry_after: float | None = None,
     ) -> None:
@@ -155,7 +155,7 @@ class InternalServerError(APIStatusError):
 class APIResponseValidationError(OrqError):
     """A success response whose body is not the documented JSON."""
 
-    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+    def __init__(self, message: str, *, response: httpx2.Response, body: object) -> None:
         self.message = message
         self.response = response
         self.status_code = response.status_code
@@ -177,7 +177,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def status_error(response: httpx.Response, *, retry_after: float | None = None) -> APIStatusError:
+def status_error(response: httpx2.Response, *, retry_after: float | None = None) -> APIStatusError:
     """The typed error for an error response; never fails on a malformed body."""
     body = _parse_body(response)
     message = _message_from(body, response)

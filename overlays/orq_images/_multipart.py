@@ -16,7 +16,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import cast
 
-import httpx
+import httpx2
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
 from ._upload import Chunk, ImagePart
@@ -92,7 +92,7 @@ def _unused_boundary(texts: list[str]) -> str:
             return boundary
 
 
-class MultipartStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+class MultipartStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A multipart/form-data request body: text fields first, then the files.
 
     Send the request `build_request` makes. `headers` holds the Content-Type with
@@ -127,18 +127,18 @@ class MultipartStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         }
 
     def build_request(
-        self, method: str, url: httpx.URL | str, headers: Mapping[str, str] | None = None
-    ) -> httpx.Request:
+        self, method: str, url: httpx2.URL | str, headers: Mapping[str, str] | None = None
+    ) -> httpx2.Request:
         """An httpx request with this body: `headers`, then this body's own, and Host.
 
         httpx adds no header at all to a request built around a stream, not even the
         Host that HTTP/1.1 requires, so it is set here from the URL.
         """
-        url = httpx.URL(url)
-        merged = httpx.Headers(headers)
+        url = httpx2.URL(url)
+        merged = httpx2.Headers(headers)
         merged.update(self.headers)
         merged.setdefault("Host", url.netloc.decode("ascii"))
-        return httpx.Request(method, url, headers=merged, stream=self)
+        return httpx2.Request(method, url, headers=merged, stream=self)
 
     def _chunks(self) -> Iterator[Chunk]:
         for piece in self._pieces:

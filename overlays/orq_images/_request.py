@@ -1,8 +1,8 @@
 """One API call, in the steps the sync and async clients share.
 
-    build_request   keyword arguments -> a checked, encoded httpx.Request
+    build_request   keyword arguments -> a checked, encoded httpx2.Request
     (send)          the only step that differs: the client's sync or async send
-    parse_response  httpx.Response -> the generated response model, or a typed error
+    parse_response  httpx2.Response -> the generated response model, or a typed error
 
 Everything a caller can get wrong is checked in build_request, before anything
 is sent.
@@ -17,7 +17,7 @@ from functools import cache
 from importlib import import_module
 from typing import Any
 
-import httpx
+import httpx2
 
 from ._exceptions import (
     APIResponseValidationError,
@@ -42,11 +42,11 @@ class ClientSettings:
 
     api_key: str = field(repr=False)
     base_url: str
-    timeout: httpx.Timeout
+    timeout: httpx2.Timeout
     retry: RetryConfig
 
 
-def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx.Timeout:
+def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx2.Timeout:
     """A whole-call timeout; connecting gets at most 5 s of it."""
     if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, int | float):
         raise InvalidRequestTypeError(
@@ -55,7 +55,7 @@ def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> htt
     if timeout_ms <= 0:
         raise InvalidRequestError(what, f"must be positive, got {timeout_ms!r}")
     seconds = timeout_ms / 1000
-    return httpx.Timeout(seconds, connect=min(5.0, seconds))
+    return httpx2.Timeout(seconds, connect=min(5.0, seconds))
 
 
 @cache
@@ -88,9 +88,9 @@ def _encode_json(body: Mapping[str, Any]) -> bytes:
 
 
 def _headers(
-    settings: ClientSettings, client_headers: httpx.Headers, content_type: str | None
-) -> httpx.Headers:
-    headers = httpx.Headers(client_headers)
+    settings: ClientSettings, client_headers: httpx2.Headers, content_type: str | None
+) -> httpx2.Headers:
+    headers = httpx2.Headers(client_headers)
     headers["Authorization"] = f"Bearer {settings.api_key}"
     headers["Accept"] = "application/json"
     headers["User-Agent"] = USER_AGENT
@@ -101,10 +101,10 @@ def _headers(
 
 def build_request(
     settings: ClientSettings,
-    client_headers: httpx.Headers,
+    client_headers: httpx2.Headers,
     operation_id: str,
     params: Mapping[str, Any],
-) -> httpx.Request:
+) -> httpx2.Request:
     """Check and encode one call; raises InvalidRequestError naming the field on bad input."""
     operation = operations()[operation_id]
     body, options = _split(operation, params)
@@ -135,7 +135,7 @@ def build_request(
         )
     else:
         headers = _headers(settings, client_headers, "application/json")
-        request = httpx.Request(operation.method, url, headers=headers, content=_encode_json(body))
+        request = httpx2.Request(operation.method, url, headers=headers, content=_encode_json(body))
     if options.get("http_headers"):
         request.headers.update(options["http_headers"])
     request.extensions = extensions
@@ -145,12 +145,12 @@ def build_request(
 def _multipart_request(
     *,
     settings: ClientSettings,
-    client_headers: httpx.Headers,
+    client_headers: httpx2.Headers,
     operation: Operation,
     url: str,
     body: Mapping[str, Any],
     image: object,
-) -> httpx.Request:
+) -> httpx2.Request:
     # Loaded by the first variation: a program that only generates never pays for them.
     from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
     from ._upload import prepare_image  # noqa: PLC0415
@@ -167,7 +167,7 @@ def _model_class(schema_name: str) -> Any:
 
 
 def _invalid_body(
-    response: httpx.Response, problem: str, body: object
+    response: httpx2.Response, problem: str, body: object
 ) -> APIResponseValidationError:
     return APIResponseValidationError(
         f"the {response.status_code} response does not match the API spec: {problem}",
@@ -178,7 +178,7 @@ def _invalid_body(
 
 def parse_response(
     operation_id: str,
-    response: httpx.Response,
+    response: httpx2.Response,
     download: Download | None,
     async_download: AsyncDownload | None,
 ) -> Any:
@@ -200,7 +200,7 @@ def parse_response(
     return model
 
 
-def download_error(response: httpx.Response) -> Exception | None:
+def download_error(response: httpx2.Response) -> Exception | None:
     """The typed error for a failed image download, if it failed."""
     if response.is_success:
         return None

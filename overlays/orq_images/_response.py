@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-import httpx
+import httpx2
 
 T = TypeVar("T")
 
@@ -13,7 +13,7 @@ T = TypeVar("T")
 class RawResponse(Generic[T]):
     """Status, headers and request id of a successful call; `parse()` gives the model."""
 
-    def __init__(self, http_response: httpx.Response, parse: Callable[[], T]) -> None:
+    def __init__(self, http_response: httpx2.Response, parse: Callable[[], T]) -> None:
         self.http_response = http_response
         self._parse = parse
         self._parsed: T | None = None
@@ -23,7 +23,7 @@ class RawResponse(Generic[T]):
         return self.http_response.status_code
 
     @property
-    def headers(self) -> httpx.Headers:
+    def headers(self) -> httpx2.Headers:
         return self.http_response.headers
 
     @property

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 
 logger = logging.getLogger("orq_images")
 
@@ -62,7 +62,7 @@ class RetryConfig:
 NO_RETRIES = RetryConfig(max_retries=0)
 
 
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
+def retry_after_seconds(headers: httpx2.Headers) -> float | None:
     """The wait a response asks for: retry-after-ms, or Retry-After in seconds or as a date."""
     millis = headers.get("retry-after-ms")
     if millis is not None:
@@ -95,15 +95,15 @@ def next_delay(
     config: RetryConfig,
     retry_number: int,
     *,
-    response: httpx.Response | None = None,
+    response: httpx2.Response | None = None,
     error: Exception | None = None,
 ) -> float | None:
     """Seconds to wait before sending again, or None to stop and hand back the outcome."""
     if retry_number >= config.max_retries:
         return None
     if error is not None:
-        retryable = isinstance(error, httpx.TimeoutException | httpx.NetworkError)
-        retryable = retryable or isinstance(error, httpx.RemoteProtocolError)
+        retryable = isinstance(error, httpx2.TimeoutException | httpx2.NetworkError)
+        retryable = retryable or isinstance(error, httpx2.RemoteProtocolError)
         return (
             _backoff(config, retry_number) if retryable and config.retry_connection_errors else None
         )
@@ -119,12 +119,12 @@ def next_delay(
     return asked if asked <= config.max_retry_after else None
 
 
-def _config_for(request: httpx.Request, default: RetryConfig) -> RetryConfig:
+def _config_for(request: httpx2.Request, default: RetryConfig) -> RetryConfig:
     config = request.extensions.get(RETRY_EXTENSION)
     return config if isinstance(config, RetryConfig) else default
 
 
-def _log_retry(request: httpx.Request, retry_number: int, delay: float, why: str) -> None:
+def _log_retry(request: httpx2.Request, retry_number: int, delay: float, why: str) -> None:
     logger.info(
         "Retrying %s %s in %.2f s (retry %d): %s",
         request.method,
@@ -140,18 +140,18 @@ def _log_retry(request: httpx.Request, retry_number: int, delay: float, why: str
 _DRAIN_LIMIT = 64 * 1024
 
 
-def _deadline(request: httpx.Request) -> float | None:
+def _deadline(request: httpx2.Request) -> float | None:
     """When this attempt must be over: the timeout bounds the whole answer, not each read."""
     timeout = request.extensions.get("timeout", {}).get("read")
     return None if timeout is None else time.monotonic() + timeout
 
 
-def _small(response: httpx.Response) -> bool:
+def _small(response: httpx2.Response) -> bool:
     length = response.headers.get("content-length", "")
     return length.isdigit() and int(length) <= _DRAIN_LIMIT
 
 
-class _Bounded(httpx.SyncByteStream, httpx.AsyncByteStream):
+class _Bounded(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A response body that stops with ReadTimeout once its attempt's deadline has passed.
 
     A server that trickles its answer never trips a per-read timeout; this does.
@@ -159,14 +159,14 @@ class _Bounded(httpx.SyncByteStream, httpx.AsyncByteStream):
     on as a ByteStream, so the client's own read (and `elapsed`) work as usual.
     """
 
-    def __init__(self, stream: Any, deadline: float | None, request: httpx.Request) -> None:
+    def __init__(self, stream: Any, deadline: float | None, request: httpx2.Request) -> None:
         self._stream = stream
         self._deadline = deadline
         self._request = request
 
     def _check(self) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
-            raise httpx.ReadTimeout(
+            raise httpx2.ReadTimeout(
                 "the answer took longer than the timeout", request=self._request
             )
 
@@ -187,18 +187,18 @@ class _Bounded(httpx.SyncByteStream, httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
-class RetryTransport(httpx.BaseTransport):
+class RetryTransport(httpx2.BaseTransport):
     """Wraps a transport; sends a request again on retryable failures.
 
     The body of the final answer is read here, inside the retry loop, so a
     connection that breaks or stalls mid-body is retried like any other.
     """
 
-    def __init__(self, inner: httpx.BaseTransport, config: RetryConfig | None = None) -> None:
+    def __init__(self, inner: httpx2.BaseTransport, config: RetryConfig | None = None) -> None:
         self.inner = inner
         self.config = config or RetryConfig()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         config = _config_for(request, self.config)
         retry_number = 0
         while True:
@@ -209,7 +209,7 @@ class RetryTransport(httpx.BaseTransport):
                 if delay is None:
                     body = _Bounded(response.stream, deadline, request)
                     try:
-                        response.stream = httpx.ByteStream(b"".join(body))
+                        response.stream = httpx2.ByteStream(b"".join(body))
                     finally:
                         body.close()
                     return response
@@ -217,7 +217,7 @@ class RetryTransport(httpx.BaseTransport):
                 if _small(response):
                     response.read()
                 response.close()
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
+            except (httpx2.TransportError, httpx2.TimeoutException) as exc:
                 delay = next_delay(config, retry_number, error=exc)
                 if delay is None:
                     raise
@@ -230,14 +230,14 @@ class RetryTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-class AsyncRetryTransport(httpx.AsyncBaseTransport):
+class AsyncRetryTransport(httpx2.AsyncBaseTransport):
     """The async twin of RetryTransport: the same decisions, awaited waits."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, config: RetryConfig | None = None) -> None:
+    def __init__(self, inner: httpx2.AsyncBaseTransport, config: RetryConfig | None = None) -> None:
         self.inner = inner
         self.config = config or RetryConfig()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         config = _config_for(request, self.config)
         retry_number = 0
         while True:
@@ -248,7 +248,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 if delay is None:
                     body = _Bounded(response.stream, deadline, request)
                     try:
-                        response.stream = httpx.ByteStream(b"".join([c async for c in body]))
+                        response.stream = httpx2.ByteStream(b"".join([c async for c in body]))
                     finally:
                         await body.aclose()
                     return response
@@ -256,7 +256,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
                 if _small(response):
                     await response.aread()
                 await response.aclose()
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
+            except (httpx2.TransportError, httpx2.TimeoutException) as exc:
                 delay = next_delay(config, retry_number, error=exc)
                 if delay is None:
                     raise

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from orq_images.testing import LocalRouter
 from tests.router.pngcheck import read_png
@@ -85,7 +85,7 @@ def test_serve_answers_until_interrupted() -> None:
         headers = {"Authorization": "Bearer k"}
         body = {"prompt": "p", "model": "openai/broken", "size": "8x8"}
         assert (
-            httpx.post(
+            httpx2.post(
                 f"{url}/v2/router/images/generations", json=body, headers=headers
             ).status_code
             == 503

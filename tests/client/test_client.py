@@ -6,7 +6,7 @@ import base64
 import logging
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images import AsyncOrq, Orq, OrqError, RawResponse
@@ -36,8 +36,8 @@ def test_a_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_default_timeouts() -> None:
     orq = Orq()
-    assert orq._settings.timeout == httpx.Timeout(600.0, connect=5.0)
-    assert Orq(timeout_ms=2500)._settings.timeout == httpx.Timeout(2.5, connect=2.5)
+    assert orq._settings.timeout == httpx2.Timeout(600.0, connect=5.0)
+    assert Orq(timeout_ms=2500)._settings.timeout == httpx2.Timeout(2.5, connect=2.5)
 
 
 def test_timeout_ms_per_call(server: LoopbackServer) -> None:
@@ -48,7 +48,7 @@ def test_timeout_ms_per_call(server: LoopbackServer) -> None:
 
 
 def test_an_http_client_passed_in_is_used_and_not_closed(server: LoopbackServer) -> None:
-    http = httpx.Client(headers={"X-App": "mine"})
+    http = httpx2.Client(headers={"X-App": "mine"})
     with Orq(server_url=server.url, http_client=http) as orq:
         server.queue(Reply(503))  # retried through the SDK's transport layer
         orq.router.images.generations.create(prompt="p", model="m")
@@ -154,7 +154,7 @@ def test_no_log_record_carries_the_key(
         pytest.raises(OrqError),
     ):
         orq.router.images.generations.create(prompt="p", model="m")
-    assert caplog.records  # httpx and httpcore logged at DEBUG
+    assert caplog.records  # httpx2 and httpcore2 logged at DEBUG
     for record in caplog.records:
         assert API_KEY not in record.getMessage()
         assert API_KEY not in repr(record.args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-import httpx
+import httpx2
 import pytest
 
 import orq_images
@@ -130,7 +130,7 @@ def test_connection_refused_is_wrapped_with_its_cause() -> None:
     )
     with pytest.raises(APIConnectionError) as caught:
         orq.router.images.generations.create(prompt="p", model="m")
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert isinstance(caught.value.__cause__, httpx2.ConnectError)
     assert not isinstance(caught.value, APITimeoutError)
     assert API_KEY not in str(caught.value)
     assert API_KEY not in repr(caught.value)
@@ -140,7 +140,7 @@ def test_timeout_is_an_api_timeout_error(orq: Orq, server: LoopbackServer) -> No
     server.queue(Reply(200, {"created": 1, "data": []}, delay=2))
     with pytest.raises(APITimeoutError) as caught:
         orq.router.images.generations.create(prompt="p", model="m", timeout_ms=200)
-    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+    assert isinstance(caught.value.__cause__, httpx2.TimeoutException)
 
 
 def test_the_key_never_shows_in_errors_or_reprs(orq: Orq, server: LoopbackServer) -> None:

@@ -16,7 +16,7 @@ import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError, _multipart
@@ -197,7 +197,7 @@ def test_the_request_keeps_the_callers_headers_but_not_a_wrong_content_type(
     stream = image_stream([("model", "m")])
     headers = {"Authorization": "Bearer k", "content-type": "application/json"}
     request = stream.build_request("POST", server.url + "/v2/router/images/variations", headers)
-    with httpx.Client() as client:
+    with httpx2.Client() as client:
         client.send(request).raise_for_status()
     received = server.requests[-1]
     assert received.path == "/v2/router/images/variations"
@@ -243,7 +243,7 @@ def test_sending_the_same_stream_again_sends_identical_bytes(
 
 
 async def send_async(server: LoopbackServer, stream: MultipartStream) -> RecordedRequest:
-    async with httpx.AsyncClient() as client:
+    async with httpx2.AsyncClient() as client:
         response = await client.send(stream.build_request("POST", server.url + "/upload"))
         response.raise_for_status()
     return server.requests[-1]
@@ -292,7 +292,7 @@ MEMORY_BUDGET = 2 * 2**20
 
 def _send_measured(url: str, image: object) -> int:
     """Bytes the send added to the peak of traced memory, in this process."""
-    with httpx.Client() as client:
+    with httpx2.Client() as client:
         # a first small upload loads every lazily imported module and the connection
         client.send(image_stream([], png_bytes()).build_request("POST", url)).raise_for_status()
         base = tracemalloc.get_traced_memory()[0]

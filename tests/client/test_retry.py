@@ -6,7 +6,7 @@ import email.utils
 import logging
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images import InternalServerError, Orq, RateLimitError, RetryConfig
@@ -17,8 +17,8 @@ from tests.support.server import LoopbackServer, Reply
 FAST = RetryConfig(backoff_initial=0.01, backoff_max=0.02)
 
 
-def response(status: int, **headers: str) -> httpx.Response:
-    return httpx.Response(status, headers=headers)
+def response(status: int, **headers: str) -> httpx2.Response:
+    return httpx2.Response(status, headers=headers)
 
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
@@ -45,11 +45,11 @@ def test_retries_stop_after_max() -> None:
 
 
 def test_server_asked_waits() -> None:
-    assert retry_after_seconds(httpx.Headers({"retry-after": "7"})) == 7
-    assert retry_after_seconds(httpx.Headers({"retry-after-ms": "1500"})) == 1.5
+    assert retry_after_seconds(httpx2.Headers({"retry-after": "7"})) == 7
+    assert retry_after_seconds(httpx2.Headers({"retry-after-ms": "1500"})) == 1.5
     date = email.utils.formatdate(time.time() + 30, usegmt=True)
-    assert 28 <= (retry_after_seconds(httpx.Headers({"retry-after": date})) or 0) <= 30
-    assert retry_after_seconds(httpx.Headers({"retry-after": "soon"})) is None
+    assert 28 <= (retry_after_seconds(httpx2.Headers({"retry-after": date})) or 0) <= 30
+    assert retry_after_seconds(httpx2.Headers({"retry-after": "soon"})) is None
     assert next_delay(RetryConfig(), 0, response=response(429, **{"retry-after": "3"})) == 3
     # Longer than the policy allows: no retry, the error is raised at once.
     assert next_delay(RetryConfig(), 0, response=response(429, **{"retry-after": "61"})) is None
@@ -63,11 +63,11 @@ def test_x_should_retry_wins() -> None:
 
 
 def test_connection_errors_and_timeouts_retry() -> None:
-    request = httpx.Request("POST", "http://x")
-    assert next_delay(RetryConfig(), 0, error=httpx.ConnectError("no", request=request))
-    assert next_delay(RetryConfig(), 0, error=httpx.ReadTimeout("slow", request=request))
+    request = httpx2.Request("POST", "http://x")
+    assert next_delay(RetryConfig(), 0, error=httpx2.ConnectError("no", request=request))
+    assert next_delay(RetryConfig(), 0, error=httpx2.ReadTimeout("slow", request=request))
     no_conn = RetryConfig(retry_connection_errors=False)
-    assert next_delay(no_conn, 0, error=httpx.ConnectError("no", request=request)) is None
+    assert next_delay(no_conn, 0, error=httpx2.ConnectError("no", request=request)) is None
 
 
 def test_default_client_retries_twice_then_raises(server: LoopbackServer) -> None:

@@ -11,7 +11,7 @@ import json
 import logging
 import socket
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images import APIConnectionError, APITimeoutError, RetryConfig
@@ -40,7 +40,7 @@ def test_connection_refused(generate: Generate, caplog: pytest.LogCaptureFixture
     assert watch.elapsed < 0.05 + 0.1 + SLACK
     error = caught.value
     assert not isinstance(error, APITimeoutError)
-    assert isinstance(error.__cause__, httpx.ConnectError)
+    assert isinstance(error.__cause__, httpx2.ConnectError)
     assert url in str(error)
     retries = [r.getMessage() for r in caplog.records if r.name == "orq_images"]
     assert len(retries) == 2
@@ -72,7 +72,7 @@ def test_reset_while_receiving_without_retries(generate: Generate, server: Loopb
     server.queue(Reply(200, image_response(), action="reset_mid_response"))
     with pytest.raises(APIConnectionError) as caught:
         generate(retry_config=NO_RETRIES)
-    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError | httpx.ReadError)
+    assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError)
     assert len(server.requests) == 1
 
 
@@ -86,7 +86,7 @@ def test_a_server_that_never_answers_times_out_on_each_attempt(
     # Three attempts of 0.2 s, with waits of 0.05 s and 0.1 s between them.
     assert 3 * 0.2 + 0.15 <= watch.elapsed <= 3 * 0.2 + 0.15 + SLACK
     assert len(server.requests) == 3
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(caught.value.__cause__, httpx2.ReadTimeout)
     assert "timed out" in str(caught.value)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing import LocalRouter
@@ -17,8 +17,8 @@ NO_TLS = ssl.create_default_context()
 
 
 @pytest.fixture
-def http(orq_router: LocalRouter) -> Iterator[httpx.Client]:
-    with httpx.Client(
+def http(orq_router: LocalRouter) -> Iterator[httpx2.Client]:
+    with httpx2.Client(
         base_url=orq_router.url,
         headers={"Authorization": "Bearer test-key"},
         timeout=10,

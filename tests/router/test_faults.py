@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing import LocalRouter
@@ -16,7 +16,7 @@ BODY = {"prompt": "p", "model": "m", "size": "8x8"}
 
 
 def test_a_fault_answers_one_request_then_normal_service_resumes(
-    http: httpx.Client, orq_router: LocalRouter
+    http: httpx2.Client, orq_router: LocalRouter
 ) -> None:
     orq_router.queue_fault(status=429, headers={"Retry-After": "3"})
     limited = http.post(GENERATIONS, json=BODY)
@@ -28,7 +28,7 @@ def test_a_fault_answers_one_request_then_normal_service_resumes(
 
 
 def test_faults_answer_in_order_whatever_the_request(
-    http: httpx.Client, orq_router: LocalRouter
+    http: httpx2.Client, orq_router: LocalRouter
 ) -> None:
     orq_router.queue_fault(status=500, body="<html>upstream down</html>")
     orq_router.queue_fault(status=502, body=b"\x00raw")
@@ -42,7 +42,7 @@ def test_faults_answer_in_order_whatever_the_request(
     assert (third.status_code, third.json()) == (503, {"error": {"message": "busy"}})
 
 
-def test_a_fault_can_be_delayed(http: httpx.Client, orq_router: LocalRouter) -> None:
+def test_a_fault_can_be_delayed(http: httpx2.Client, orq_router: LocalRouter) -> None:
     orq_router.queue_fault(status=200, body={"created": 1, "data": []}, delay=0.15)
     started = time.perf_counter()
     response = http.post(GENERATIONS, json=BODY)
@@ -51,10 +51,10 @@ def test_a_fault_can_be_delayed(http: httpx.Client, orq_router: LocalRouter) -> 
 
 
 def test_a_dropped_connection_is_a_transport_error(
-    http: httpx.Client, orq_router: LocalRouter
+    http: httpx2.Client, orq_router: LocalRouter
 ) -> None:
     orq_router.queue_fault(drop_connection=True)
-    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+    with pytest.raises((httpx2.RemoteProtocolError, httpx2.ReadError)):
         http.post(GENERATIONS, json=BODY)
     assert http.post(GENERATIONS, json=BODY).status_code == 200
     dropped = orq_router.requests[0]
@@ -71,7 +71,7 @@ def test_faults_are_checked_when_queued(orq_router: LocalRouter) -> None:
 
 
 def test_the_log_records_each_request_with_the_key_redacted(
-    http: httpx.Client, orq_router: LocalRouter
+    http: httpx2.Client, orq_router: LocalRouter
 ) -> None:
     http.post(GENERATIONS, json=BODY, headers={"Authorization": "Bearer sk-secret-123"})
     upload = encode_png(2, 2, 2, [bytes(6)] * 2, [0, 0])
@@ -103,7 +103,7 @@ def test_the_log_and_the_queue_are_thread_safe(orq_router: LocalRouter) -> None:
     lock = threading.Lock()
 
     def send() -> None:
-        with httpx.Client(base_url=orq_router.url, headers={"Authorization": "Bearer k"}) as c:
+        with httpx2.Client(base_url=orq_router.url, headers={"Authorization": "Bearer k"}) as c:
             for _ in range(5):
                 status = c.post(GENERATIONS, json=BODY).status_code
                 with lock:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing import LocalRouter
@@ -31,7 +31,7 @@ def test_start_stop_and_a_fixed_port() -> None:
         assert router.url == f"http://127.0.0.1:{port}"
         with pytest.raises(RuntimeError, match="already running"):
             router.start()
-        response = httpx.post(
+        response = httpx2.post(
             router.url + GENERATIONS,
             json={"prompt": "p", "model": "m", "size": "4x4"},
             headers={"Authorization": "Bearer k"},
@@ -40,8 +40,8 @@ def test_start_stop_and_a_fixed_port() -> None:
     finally:
         router.stop()
     router.stop()  # stopping twice is harmless
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://127.0.0.1:{port}/")
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(f"http://127.0.0.1:{port}/")
 
 
 def test_a_router_can_start_again_after_stopping() -> None:
@@ -49,13 +49,13 @@ def test_a_router_can_start_again_after_stopping() -> None:
     with router:
         first = router.url
     with router:
-        assert httpx.get(router.url + "/files/x.png").status_code == 404
+        assert httpx2.get(router.url + "/files/x.png").status_code == 404
     assert first.startswith("http://127.0.0.1:")
 
 
 def test_stop_is_prompt_with_open_keep_alive_connections() -> None:
     router = LocalRouter().start()
-    client = httpx.Client(base_url=router.url)
+    client = httpx2.Client(base_url=router.url)
     client.get("/files/x.png")  # leaves an idle keep-alive connection
     started = time.perf_counter()
     router.stop()
@@ -70,8 +70,8 @@ def test_stop_ends_a_delayed_fault_at_once() -> None:
 
     def call() -> None:
         try:
-            httpx.get(router.url + "/files/x.png", timeout=10)
-        except httpx.HTTPError as exc:
+            httpx2.get(router.url + "/files/x.png", timeout=10)
+        except httpx2.HTTPError as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=call)
@@ -92,7 +92,7 @@ def test_a_port_in_use_is_an_error() -> None:
 
 
 def test_the_fixture_gives_a_running_router(orq_router: LocalRouter) -> None:
-    assert httpx.get(orq_router.url + "/files/x.png").status_code == 404
+    assert httpx2.get(orq_router.url + "/files/x.png").status_code == 404
 
 
 def _loaded_after(statement: str) -> list[str]:

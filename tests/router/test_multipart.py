@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing._multipart import FormPart, MultipartError, parse
@@ -27,7 +27,7 @@ def test_binary_content_with_crlf_and_dashes_survives() -> None:
 
 
 def test_what_httpx_writes_reads_back() -> None:
-    request = httpx.Request(
+    request = httpx2.Request(
         "POST",
         "http://x",
         data={"model": "m", "n": "2"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-import httpx
+import httpx2
 from orq_ai_sdk import Orq as OfficialOrq
 
 from orq_images.testing import LocalRouter
@@ -60,7 +60,7 @@ def test_variations_with_an_upload_and_a_url_response(orq_router: LocalRouter) -
     assert len(urls) == 2
     for url in urls:
         assert url is not None
-        assert read_png(httpx.get(url).content).width == 256
+        assert read_png(httpx2.get(url).content).width == 256
     assert [r.method for r in orq_router.requests] == ["POST", "POST", "GET", "GET"]
     logged = orq_router.requests[1]
     assert logged.path == "/v2/router/images/variations"

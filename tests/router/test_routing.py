@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing import LocalRouter, ModelFailure
@@ -16,19 +16,19 @@ from tests.router.conftest import GENERATIONS, NO_TLS, VARIATIONS
 from tests.router.pngcheck import encode_png
 
 
-def _generate(http: httpx.Client, **body: Any) -> httpx.Response:
+def _generate(http: httpx2.Client, **body: Any) -> httpx2.Response:
     return http.post(
         GENERATIONS,
         json={"prompt": "a fox", "model": "openai/gpt-image-1", "size": "16x16", **body},
     )
 
 
-def _client(router: LocalRouter) -> httpx.Client:
-    return httpx.Client(base_url=router.url, headers={"Authorization": "Bearer k"}, verify=NO_TLS)
+def _client(router: LocalRouter) -> httpx2.Client:
+    return httpx2.Client(base_url=router.url, headers={"Authorization": "Bearer k"}, verify=NO_TLS)
 
 
 @pytest.fixture
-def broken() -> Iterator[tuple[LocalRouter, httpx.Client]]:
+def broken() -> Iterator[tuple[LocalRouter, httpx2.Client]]:
     with LocalRouter(failing_models={"openai/broken"}) as router, _client(router) as client:
         yield router, client
 
@@ -52,14 +52,14 @@ def test_cache_serves_the_identical_response(broken: Any, where: str) -> None:
     assert second.headers["x-orq-attempts"] == "0"
 
 
-def test_a_different_request_misses_the_cache(http: httpx.Client) -> None:
+def test_a_different_request_misses_the_cache(http: httpx2.Client) -> None:
     _generate(http, cache=CACHE)
     assert _generate(http, cache=CACHE, prompt="a wolf").headers["x-orq-cache"] == "miss"
     assert "x-orq-cache" not in _generate(http).headers
 
 
-def test_cache_covers_the_uploaded_image(http: httpx.Client) -> None:
-    def vary(pixel: int) -> httpx.Response:
+def test_cache_covers_the_uploaded_image(http: httpx2.Client) -> None:
+    def vary(pixel: int) -> httpx2.Response:
         upload = encode_png(2, 2, 2, [bytes([pixel] * 6)] * 2, [0, 0])
         return http.post(
             VARIATIONS,
@@ -148,7 +148,7 @@ def test_a_code_not_listed_is_not_retried(broken: Any) -> None:
     assert response.headers["x-orq-attempts"] == "1"
 
 
-def test_load_balancer_shares_calls_by_weight(http: httpx.Client) -> None:
+def test_load_balancer_shares_calls_by_weight(http: httpx2.Client) -> None:
     balancer = {
         "type": "weight_based",
         "models": [{"model": "a", "weight": 0.7}, {"model": "b", "weight": 0.3}],
@@ -170,7 +170,7 @@ def test_load_balancer_moves_off_a_failing_model(broken: Any) -> None:
     assert {r.headers["x-orq-served-by"] for r in responses} == {"b"}
 
 
-def test_an_empty_load_balancer_uses_the_model(http: httpx.Client) -> None:
+def test_an_empty_load_balancer_uses_the_model(http: httpx2.Client) -> None:
     response = _generate(http, load_balancer={"type": "weight_based", "models": []})
     assert response.headers["x-orq-served-by"] == "openai/gpt-image-1"
 
@@ -189,7 +189,7 @@ def test_a_call_timeout_below_the_model_latency_fails_over() -> None:
     assert patient.status_code == 200
 
 
-def test_a_model_name_is_made_safe_for_a_header(http: httpx.Client) -> None:
+def test_a_model_name_is_made_safe_for_a_header(http: httpx2.Client) -> None:
     response = _generate(http, model="café\r\nX-Injected: 1")
     assert response.status_code == 200
     assert response.headers["x-orq-served-by"] == "caf%C3%A9%0D%0AX-Injected: 1"

@@ -6,7 +6,7 @@ import json
 import socket
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing import LocalRouter
@@ -18,7 +18,7 @@ PNG = encode_png(4, 4, 2, [bytes(12)] * 4, [0] * 4)
 IMAGE = ("in.png", PNG, "image/png")
 
 
-def _refused(response: httpx.Response, status: int, field: str) -> str:
+def _refused(response: httpx2.Response, status: int, field: str) -> str:
     assert response.status_code == status, response.text
     body = response.json()
     assert_matches("ErrorBody", body)
@@ -77,22 +77,22 @@ def _refused(response: httpx.Response, status: int, field: str) -> str:
         ),
     ],
 )
-def test_generation_fields(http: httpx.Client, body: Any, field: str) -> None:
+def test_generation_fields(http: httpx2.Client, body: Any, field: str) -> None:
     _refused(http.post(GENERATIONS, json=body), 400, field)
 
 
-def test_null_is_taken_where_the_spec_allows_it(http: httpx.Client) -> None:
+def test_null_is_taken_where_the_spec_allows_it(http: httpx2.Client) -> None:
     body = {"prompt": "p", "model": "m", "n": None, "size": None, "quality": None}
     assert http.post(GENERATIONS, json=body).status_code == 200
 
 
 @pytest.mark.parametrize("body", [b"{oops", b"", b"null"])
-def test_a_body_that_is_not_a_json_object(http: httpx.Client, body: bytes) -> None:
+def test_a_body_that_is_not_a_json_object(http: httpx2.Client, body: bytes) -> None:
     response = http.post(GENERATIONS, content=body, headers={"Content-Type": "application/json"})
     _refused(response, 400, "body")
 
 
-def test_the_wrong_content_type(http: httpx.Client) -> None:
+def test_the_wrong_content_type(http: httpx2.Client) -> None:
     _refused(http.post(GENERATIONS, data={"prompt": "p", "model": "m"}), 415, "content-type")
     _refused(http.post(VARIATIONS, json={"model": "m"}), 415, "content-type")
 
@@ -117,18 +117,18 @@ def test_the_wrong_content_type(http: httpx.Client) -> None:
         ({"model": "m", "cache": "[]"}, "cache"),
     ],
 )
-def test_variation_fields(http: httpx.Client, fields: dict[str, str], field: str) -> None:
+def test_variation_fields(http: httpx2.Client, fields: dict[str, str], field: str) -> None:
     _refused(http.post(VARIATIONS, data=fields, files={"image": IMAGE}), 400, field)
 
 
-def test_a_non_image_upload_is_refused_as_the_live_api_does(http: httpx.Client) -> None:
+def test_a_non_image_upload_is_refused_as_the_live_api_does(http: httpx2.Client) -> None:
     response = http.post(
         VARIATIONS, data={"model": "m"}, files={"image": ("notes.png", b"just text", "image/png")}
     )
     assert "notes.png" in _refused(response, 400, "image")
 
 
-def test_a_broken_png_is_refused(http: httpx.Client) -> None:
+def test_a_broken_png_is_refused(http: httpx2.Client) -> None:
     broken = PNG[:-30]
     response = http.post(
         VARIATIONS, data={"model": "m"}, files={"image": ("cut.png", broken, "image/png")}
@@ -136,7 +136,7 @@ def test_a_broken_png_is_refused(http: httpx.Client) -> None:
     assert "broken PNG" in _refused(response, 400, "image")
 
 
-def test_an_upload_without_an_image_content_type_is_refused(http: httpx.Client) -> None:
+def test_an_upload_without_an_image_content_type_is_refused(http: httpx2.Client) -> None:
     response = http.post(
         VARIATIONS,
         data={"model": "m"},
@@ -145,17 +145,17 @@ def test_an_upload_without_an_image_content_type_is_refused(http: httpx.Client) 
     assert "application/octet-stream" in _refused(response, 400, "image")
 
 
-def test_a_missing_image_is_refused(http: httpx.Client) -> None:
+def test_a_missing_image_is_refused(http: httpx2.Client) -> None:
     response = http.post(VARIATIONS, data={"model": "m"}, files={"other": IMAGE})
     _refused(response, 400, "image")
 
 
-def test_an_image_sent_as_text_is_refused(http: httpx.Client) -> None:
+def test_an_image_sent_as_text_is_refused(http: httpx2.Client) -> None:
     response = http.post(VARIATIONS, data={"model": "m", "image": "photo.png"}, files={"x": IMAGE})
     assert "file" in _refused(response, 400, "image")
 
 
-def test_a_text_field_sent_as_a_file_is_refused(http: httpx.Client) -> None:
+def test_a_text_field_sent_as_a_file_is_refused(http: httpx2.Client) -> None:
     response = http.post(
         VARIATIONS,
         data={"model": "m"},
@@ -164,7 +164,7 @@ def test_a_text_field_sent_as_a_file_is_refused(http: httpx.Client) -> None:
     _refused(response, 400, "orq")
 
 
-def test_a_repeated_part_is_refused(http: httpx.Client) -> None:
+def test_a_repeated_part_is_refused(http: httpx2.Client) -> None:
     fallbacks = json.dumps([{"model": "a"}])
     response = http.post(
         VARIATIONS, data={"model": "m", "fallbacks": [fallbacks, fallbacks]}, files={"image": IMAGE}
@@ -173,7 +173,7 @@ def test_a_repeated_part_is_refused(http: httpx.Client) -> None:
 
 
 def test_list_style_repeated_parts_are_collected(
-    http: httpx.Client, orq_router: LocalRouter
+    http: httpx2.Client, orq_router: LocalRouter
 ) -> None:
     # The official SDK sends an array the spec does not describe as `name[]` parts.
     response = http.post(
@@ -185,7 +185,7 @@ def test_list_style_repeated_parts_are_collected(
     assert orq_router.requests[-1].body["fallback_on_codes[]"] == ["500", "502"]
 
 
-def test_a_malformed_multipart_body(http: httpx.Client) -> None:
+def test_a_malformed_multipart_body(http: httpx2.Client) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=xyz"}
     _refused(http.post(VARIATIONS, content=b"no boundary here", headers=headers), 400, "body")
     truncated = b'--xyz\r\nContent-Disposition: form-data; name="model"\r\n\r\nm'
@@ -194,7 +194,7 @@ def test_a_malformed_multipart_body(http: httpx.Client) -> None:
     _refused(http.post(VARIATIONS, content=b"--x--", headers=no_boundary), 400, "body")
 
 
-def test_whole_number_text_is_an_integer(http: httpx.Client, orq_router: LocalRouter) -> None:
+def test_whole_number_text_is_an_integer(http: httpx2.Client, orq_router: LocalRouter) -> None:
     retry = json.dumps({"count": 3.0, "on_codes": [429.0]})
     response = http.post(
         VARIATIONS,
@@ -210,7 +210,7 @@ def test_a_request_without_a_bearer_token_is_401(
     orq_router: LocalRouter, header: str | None
 ) -> None:
     headers = {} if header is None else {"Authorization": header}
-    response = httpx.post(
+    response = httpx2.post(
         orq_router.url + GENERATIONS, json={"prompt": "p", "model": "m"}, headers=headers
     )
     assert _refused(response, 401, "authorization")
@@ -221,12 +221,12 @@ def test_a_router_with_a_key_takes_only_that_key() -> None:
     with LocalRouter(api_key="right") as router:
         url = router.url + GENERATIONS
         body = {"prompt": "p", "model": "m", "size": "8x8"}
-        wrong = httpx.post(url, json=body, headers={"Authorization": "Bearer wrong"})
-        right = httpx.post(url, json=body, headers={"Authorization": "Bearer right"})
+        wrong = httpx2.post(url, json=body, headers={"Authorization": "Bearer wrong"})
+        right = httpx2.post(url, json=body, headers={"Authorization": "Bearer right"})
     assert (wrong.status_code, right.status_code) == (401, 200)
 
 
-def test_other_paths_and_methods(http: httpx.Client) -> None:
+def test_other_paths_and_methods(http: httpx2.Client) -> None:
     missing = http.post("/v2/router/images/edits", json={})
     assert missing.status_code == 404
     assert "/v2/router/images/edits" in missing.json()["message"]

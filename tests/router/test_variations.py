@@ -6,7 +6,7 @@ import base64
 import json
 import zlib
 
-import httpx
+import httpx2
 import pytest
 
 from orq_images.testing import LocalRouter
@@ -24,23 +24,23 @@ def _halves(width: int = 40, height: int = 20) -> bytes:
     return encode_png(width, height, 2, [row] * height, [0] * height)
 
 
-def _vary(http: httpx.Client, image: tuple[str, bytes, str], **fields: str) -> httpx.Response:
+def _vary(http: httpx2.Client, image: tuple[str, bytes, str], **fields: str) -> httpx2.Response:
     data = {"model": "openai/dall-e-2", "response_format": "b64_json", "size": "256x256", **fields}
     return http.post(VARIATIONS, data=data, files={"image": image})
 
 
-def _pngs(response: httpx.Response) -> list[CheckedPNG]:
+def _pngs(response: httpx2.Response) -> list[CheckedPNG]:
     assert response.status_code == 200, response.text
     assert_matches("ImageVariationResponse", response.json())
     return [read_png(base64.b64decode(d["b64_json"])) for d in response.json()["data"]]
 
 
-def test_variations_are_pngs_of_the_requested_size(http: httpx.Client) -> None:
+def test_variations_are_pngs_of_the_requested_size(http: httpx2.Client) -> None:
     pngs = _pngs(_vary(http, ("in.png", _halves(), "image/png"), n="2", size="512x512"))
     assert [(p.width, p.height) for p in pngs] == [(512, 512), (512, 512)]
 
 
-def test_a_variation_is_derived_from_the_upload(http: httpx.Client) -> None:
+def test_a_variation_is_derived_from_the_upload(http: httpx2.Client) -> None:
     first, second = _pngs(_vary(http, ("in.png", _halves(), "image/png"), n="2"))
     for png in (first, second):
         left, right = png.pixel(10, 100), png.pixel(245, 100)
@@ -56,7 +56,7 @@ def test_a_variation_is_derived_from_the_upload(http: httpx.Client) -> None:
         assert {png.pixel(10, 100), png.pixel(245, 100)} != {(0, 0, 0), (255, 255, 255)}
 
 
-def test_the_response_describes_size_format_and_usage(http: httpx.Client) -> None:
+def test_the_response_describes_size_format_and_usage(http: httpx2.Client) -> None:
     body = _vary(http, ("in.png", _halves(), "image/png")).json()
     assert body["size"] == "256x256"
     assert body["output_format"] == "png"
@@ -69,7 +69,7 @@ def test_the_response_describes_size_format_and_usage(http: httpx.Client) -> Non
     ids=["grey", "rgb", "palette", "grey-alpha", "rgba"],
 )
 def test_every_common_png_kind_and_filter_decodes(
-    http: httpx.Client, colour: int, bpp: int
+    http: httpx2.Client, colour: int, bpp: int
 ) -> None:
     width, height = 24, 10
     # A vertical edge: dark left, bright right, in every channel (alpha opaque).
@@ -91,7 +91,7 @@ def test_every_common_png_kind_and_filter_decodes(
     [("photo.jpg", JPEG, "image/jpeg"), ("photo.webp", WEBP, "image/webp")],
 )
 def test_jpeg_and_webp_uploads_derive_from_their_bytes(
-    http: httpx.Client, name: str, content: bytes, kind: str
+    http: httpx2.Client, name: str, content: bytes, kind: str
 ) -> None:
     first = _pngs(_vary(http, (name, content, kind), n="2"))
     again = _pngs(_vary(http, (name, content, kind), n="2"))
@@ -102,7 +102,7 @@ def test_jpeg_and_webp_uploads_derive_from_their_bytes(
     assert (first[0].width, first[0].height) == (256, 256)
 
 
-def test_a_png_of_a_kind_not_decoded_here_derives_from_its_bytes(http: httpx.Client) -> None:
+def test_a_png_of_a_kind_not_decoded_here_derives_from_its_bytes(http: httpx2.Client) -> None:
     sixteen_bit = bytearray(encode_png(2, 1, 2, [bytes(6)], [0]))
     sixteen_bit[24] = 16  # bit depth in IHDR; the CRC must then be fixed up
     body = bytes(sixteen_bit[12:29])
@@ -113,7 +113,7 @@ def test_a_png_of_a_kind_not_decoded_here_derives_from_its_bytes(http: httpx.Cli
 
 
 def test_nested_objects_arrive_as_json_text_fields(
-    http: httpx.Client, orq_router: LocalRouter
+    http: httpx2.Client, orq_router: LocalRouter
 ) -> None:
     orq = {"retry": {"count": 2, "on_codes": [429]}, "fallbacks": [{"model": "openai/dall-e-3"}]}
     response = _vary(
@@ -136,7 +136,7 @@ def test_nested_objects_arrive_as_json_text_fields(
     assert logged.file.size == len(_halves())
 
 
-def test_url_is_the_default_response_format(http: httpx.Client, orq_router: LocalRouter) -> None:
+def test_url_is_the_default_response_format(http: httpx2.Client, orq_router: LocalRouter) -> None:
     response = http.post(
         VARIATIONS,
         data={"model": "m", "size": "256x256"},
@@ -145,10 +145,10 @@ def test_url_is_the_default_response_format(http: httpx.Client, orq_router: Loca
     assert response.status_code == 200
     url = response.json()["data"][0]["url"]
     assert url.startswith(orq_router.url)
-    assert read_png(httpx.get(url).content).width == 256
+    assert read_png(httpx2.get(url).content).width == 256
 
 
-def test_size_defaults_to_1024(http: httpx.Client) -> None:
+def test_size_defaults_to_1024(http: httpx2.Client) -> None:
     response = http.post(
         VARIATIONS,
         data={"model": "m", "response_format": "b64_json"},
@@ -174,7 +174,7 @@ def test_a_chunked_upload_is_read(orq_router: LocalRouter) -> None:
         for start in range(0, len(body), 100):
             yield body[start : start + 100]
 
-    response = httpx.post(
+    response = httpx2.post(
         orq_router.url + VARIATIONS,
         content=pieces(),  # a generator: httpx sends it chunked
         headers={
@@ -186,7 +186,7 @@ def test_a_chunked_upload_is_read(orq_router: LocalRouter) -> None:
     assert "chunked" in orq_router.requests[-1].headers["transfer-encoding"]
 
 
-def test_a_large_photo_is_varied_quickly(http: httpx.Client) -> None:
+def test_a_large_photo_is_varied_quickly(http: httpx2.Client) -> None:
     row = bytes(range(256)) * 12
     upload = encode_png(1024, 64, 2, [row] * 64, [0] * 64)
     response = _vary(http, ("big.png", upload, "image/png"), n="4", size="1024x1024")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-import httpx
+import httpx2
 
 from orq_images._multipart import MultipartStream
 from orq_images._upload import prepare_image
@@ -46,7 +46,7 @@ def send(server: LoopbackServer, value: object, **fields: str) -> RecordedReques
 
 def send_stream(server: LoopbackServer, stream: MultipartStream) -> RecordedRequest:
     request = stream.build_request("POST", server.url + "/upload")
-    with httpx.Client() as client:
+    with httpx2.Client() as client:
         client.send(request).raise_for_status()
     return server.requests[-1]
 
