@@ -6,22 +6,29 @@ The client process runs nothing but the client: the server is another process.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 from collections.abc import Callable
 from typing import Any
 
 from benchmarks import payloads, timing
-from benchmarks.contenders import Contender, OrqImages, RawHttpx
+from benchmarks.contenders import Contender, OrqImages, Params, RawHttpx
 from benchmarks.report import BASELINE, Row, ratio_target
 from benchmarks.server import FLAKY_PREFIX
 
-CPU_TARGET = 1.25
-PARSE_TARGET = 1.15
-IN_FLIGHT = 32
+SYNC_TARGET = 1.10
+ASYNC_TARGET = 1.15
+UPLOAD_CPU_TARGET = 1.25
+PARSE_TARGET = 1.10
+IN_FLIGHT = (1, 8, 32)
+THREADS = 8
+ENCODED_ONCE = f"{BASELINE}, encoded once"
 
 
-def _cpu_rows(case: str, results: dict[str, timing.Rounds], target: float | None) -> list[Row]:
-    base = results[BASELINE]
+def _cpu_rows(
+    case: str, results: dict[str, timing.Rounds], target: float | None, baseline: str = BASELINE
+) -> list[Row]:
+    base = results[baseline]
     rows = []
     for name, rounds in results.items():
         row = Row(
@@ -42,51 +49,139 @@ def _open(contenders: list[type[Contender]], url: str) -> dict[str, Contender]:
     return {cls.name: cls(url) for cls in contenders}
 
 
-def sync_cpu(
-    contenders: list[type[Contender]], url: str, *, rounds: int, budget_s: float
-) -> list[Row]:
-    image = payloads.png(payloads.SMALL_IMAGE_BYTES)
-    opened = _open(contenders, url)
-    try:
-        generations = timing.compare_sync(
-            {name: c.generate for name, c in opened.items()}, rounds=rounds, budget_s=budget_s
-        )
-        variations = timing.compare_sync(
-            {name: _bind_vary(c, image) for name, c in opened.items()},
-            rounds=rounds,
-            budget_s=budget_s,
-        )
-    finally:
-        for contender in opened.values():
-            contender.close()
-    kb = len(image) // 1024
-    return [
-        *_cpu_rows("generations, sync", generations, CPU_TARGET),
-        *_cpu_rows(f"variation {kb} KB PNG, sync", variations, CPU_TARGET),
-    ]
+def _close(opened: dict[str, Contender]) -> None:
+    for contender in opened.values():
+        contender.close()
+
+
+def _bind_generate(contender: Contender, params: Params) -> Callable[[], object]:
+    return lambda: contender.generate(params)
 
 
 def _bind_vary(contender: Contender, image: bytes) -> Callable[[], object]:
     return lambda: contender.vary(image)
 
 
-def async_cpu(
+def sync_cpu(
     contenders: list[type[Contender]], url: str, *, rounds: int, budget_s: float
 ) -> list[Row]:
-    async def run() -> dict[str, timing.Rounds]:
-        opened = {cls.name: cls(url, asynchronous=True) for cls in contenders}
-        try:
-            return await timing.compare_async(
-                {name: c.agenerate for name, c in opened.items()},
+    """One call at a time on a sync client, with and without the routing fields."""
+    opened = _open(contenders, url)
+    rows = []
+    try:
+        for params, words in (
+            (payloads.GENERATION, "with routing fields"),
+            (payloads.GENERATION_PLAIN, "prompt and model only"),
+        ):
+            results = timing.compare_sync(
+                {name: _bind_generate(c, params) for name, c in opened.items()},
                 rounds=rounds,
                 budget_s=budget_s,
-                in_flight=IN_FLIGHT,
+            )
+            rows += _cpu_rows(f"generations, sync, {words}", results, SYNC_TARGET)
+    finally:
+        _close(opened)
+    return rows
+
+
+def threads_cpu(
+    contenders: list[type[Contender]], url: str, *, rounds: int, budget_s: float
+) -> list[Row]:
+    """One sync client shared by THREADS threads: generations, then variation uploads.
+
+    The upload floor is raw httpx2 posting a multipart body it encoded once,
+    before timing (`content=`): the least any client can do per call.
+    """
+    image = payloads.png(payloads.SMALL_IMAGE_BYTES)
+    opened = _open(contenders, url)
+    floor = RawHttpx(url)
+    try:
+        generations = timing.compare_sync(
+            {name: _bind_generate(c, payloads.GENERATION) for name, c in opened.items()},
+            rounds=rounds,
+            budget_s=budget_s,
+            threads=THREADS,
+        )
+        uploads = {ENCODED_ONCE: floor.vary_encoded_once(image)}
+        uploads |= {name: _bind_vary(c, image) for name, c in opened.items()}
+        variations = timing.compare_sync(uploads, rounds=rounds, budget_s=budget_s, threads=THREADS)
+    finally:
+        _close(opened)
+        floor.close()
+    kb = len(image) // 1024
+    return [
+        *_cpu_rows(f"generations, sync, {THREADS} threads", generations, SYNC_TARGET),
+        *_cpu_rows(
+            f"variation {kb} KB PNG, sync, {THREADS} threads",
+            variations,
+            UPLOAD_CPU_TARGET,
+            baseline=ENCODED_ONCE,
+        ),
+    ]
+
+
+def _bind_agenerate(contender: Contender) -> timing.AsyncCall:
+    return lambda: contender.agenerate(payloads.GENERATION)
+
+
+def _compare_async(
+    open_all: Callable[[], dict[str, Contender]], *, rounds: int, budget_s: float, in_flight: int
+) -> dict[str, timing.Rounds]:
+    """compare_async on the async contenders `open_all` makes, in an event loop of its own."""
+
+    async def run() -> dict[str, timing.Rounds]:
+        opened = open_all()  # inside the loop: async clients belong to the loop they run on
+        try:
+            return await timing.compare_async(
+                {name: _bind_agenerate(c) for name, c in opened.items()},
+                rounds=rounds,
+                budget_s=budget_s,
+                in_flight=in_flight,
             )
         finally:
             for contender in opened.values():
                 await contender.aclose()
 
-    return _cpu_rows(f"generations, async, {IN_FLIGHT} in flight", asyncio.run(run()), None)
+    return asyncio.run(run())
+
+
+def async_cpu(
+    contenders: list[type[Contender]], url: str, *, rounds: int, budget_s: float
+) -> list[Row]:
+    """Generations on one async client with 1, 8 and 32 calls in flight."""
+
+    def open_all() -> dict[str, Contender]:
+        return {cls.name: cls(url, asynchronous=True) for cls in contenders}
+
+    rows = []
+    for in_flight in IN_FLIGHT:
+        results = _compare_async(open_all, rounds=rounds, budget_s=budget_s, in_flight=in_flight)
+        rows += _cpu_rows(f"generations, async, {in_flight} in flight", results, ASYNC_TARGET)
+    return rows
+
+
+def http2_available() -> bool:
+    """httpx2 speaks HTTP/2, and the benchmark server serves it, only with `h2` installed."""
+    return importlib.util.find_spec("h2") is not None
+
+
+def http2_cpu(
+    contenders: list[type[Contender]], url: str, *, rounds: int, budget_s: float
+) -> list[Row]:
+    """Async generations, 32 in flight, over HTTP/1.1 and over HTTP/2 (h2c, one connection)."""
+    in_flight = IN_FLIGHT[-1]
+
+    def open_all() -> dict[str, Contender]:
+        opened = {}
+        for cls in contenders:
+            if cls.speaks_http2:
+                opened[f"{cls.name}, HTTP/1.1"] = cls(url, asynchronous=True)
+                opened[f"{cls.name}, HTTP/2"] = cls(url, asynchronous=True, http2=True)
+        return opened
+
+    results = _compare_async(open_all, rounds=rounds, budget_s=budget_s, in_flight=in_flight)
+    case = f"generations, async, {in_flight} in flight, HTTP/1.1 vs HTTP/2"
+    return _cpu_rows(case, results, None, baseline=f"{BASELINE}, HTTP/1.1")
 
 
 def large_response(contenders: list[type[Contender]], *, repeats: int) -> list[Row]:
@@ -98,7 +193,8 @@ def large_response(contenders: list[type[Contender]], *, repeats: int) -> list[R
     for cls in contenders:
         contender = cls("http://bench.invalid", mock_body=body)
         try:
-            value = timing.median(timing.time_repeated(contender.generate, repeats))
+            call = _bind_generate(contender, payloads.GENERATION)
+            value = timing.median(timing.time_repeated(call, repeats))
         finally:
             contender.close()
         row = Row(case, cls.name, value, "ms", detail="whole call, in memory", ratio=value / floor)
@@ -133,9 +229,11 @@ def retry_cost(url: str, *, rounds: int, budget_s: float) -> list[Row]:
     try:
         results = timing.compare_sync(
             {
-                "orq_images": opened["orq_images"].generate,
-                "orq_images retried": opened["orq_images retried"].generate,
-                "raw httpx2": opened["raw httpx2"].generate,
+                "orq_images": _bind_generate(opened["orq_images"], payloads.GENERATION),
+                "orq_images retried": _bind_generate(
+                    opened["orq_images retried"], payloads.GENERATION
+                ),
+                "raw httpx2": _bind_generate(opened["raw httpx2"], payloads.GENERATION),
                 "raw httpx2 retried": _raw_with_one_retry(opened["raw httpx2 retried"]),
             },
             rounds=rounds,

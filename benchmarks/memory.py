@@ -3,7 +3,7 @@
 The figure is the extra peak of Python allocations during the call (tracemalloc);
 the detail gives the extra peak resident set too. orq_images must stay under
 2 MB both ways from every source; raw httpx2 with `files=` is shown from bytes
-(where it copies the image) and from a file object (where it streams).
+and from a file object for reference.
 """
 
 from __future__ import annotations

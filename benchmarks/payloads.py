@@ -19,13 +19,29 @@ API_KEY = "bench-key-not-secret"
 GENERATIONS_PATH = "/v2/router/images/generations"
 VARIATIONS_PATH = "/v2/router/images/variations"
 
-GENERATION: dict[str, Any] = {
+GENERATION_PLAIN: dict[str, Any] = {
     "prompt": "a red fox in the snow, watercolour",
     "model": "openai/gpt-image-1",
     "n": 1,
     "size": "1024x1024",
     "response_format": "b64_json",
 }
+# What an orq user sends besides: the router's fallbacks, retries and cache, and
+# who the call is for. Every generations case but "without routing fields" sends these.
+ROUTING: dict[str, Any] = {
+    "fallbacks": [{"model": "openai/dall-e-3"}, {"model": "google/imagen-4"}],
+    "retry": {"count": 2, "on_codes": [429, 500, 502, 503]},
+    "cache": {"type": "exact_match", "ttl": 3600},
+    "orq": {
+        "identity": {
+            "id": "user-4711",
+            "display_name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "tags": ["beta", "design"],
+        }
+    },
+}
+GENERATION: dict[str, Any] = GENERATION_PLAIN | ROUTING
 VARIATION: dict[str, Any] = {
     "model": "openai/dall-e-2",
     "n": 1,
@@ -69,7 +85,8 @@ def _json(body: object) -> bytes:
 
 
 def _image_datum(image: bytes) -> dict[str, object]:
-    return {"b64_json": base64.b64encode(image).decode(), "revised_prompt": GENERATION["prompt"]}
+    prompt = GENERATION_PLAIN["prompt"]
+    return {"b64_json": base64.b64encode(image).decode(), "revised_prompt": prompt}
 
 
 def generation_response(image_bytes: int = 1024) -> bytes:

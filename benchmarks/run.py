@@ -1,7 +1,8 @@
 """Run every benchmark case and write benchmarks/results/latest.{json,md}.
 
-    .venv/bin/python -m benchmarks            # the full run, about 2-3 minutes
+    .venv/bin/python -m benchmarks            # the full run, about 4 minutes
     .venv/bin/python -m benchmarks --quick    # one short round of each, to try changes
+    .venv/bin/python -m benchmarks --case async --case sync   # some cases only, not saved
 
 orq_images is compared with raw httpx2 doing the same requests in the same run,
 and with orq-ai-sdk and openai when they are importable.
@@ -21,7 +22,7 @@ from benchmarks.contenders import ALL, Contender, available
 from benchmarks.server import BenchServer
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CASES = ("cpu", "async", "cold", "parse", "upload", "retry")
+CASES = ("sync", "threads", "async", "http2", "cold", "parse", "upload", "retry")
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,10 @@ def _cases(
 ) -> dict[str, Callable[[], list[report.Row]]]:
     rounds, budget_s = effort.rounds, effort.budget_s
     return {
-        "cpu": lambda: cases.sync_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
+        "sync": lambda: cases.sync_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
+        "threads": lambda: cases.threads_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
         "async": lambda: cases.async_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
+        "http2": lambda: cases.http2_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
         "cold": lambda: startup.cold_start(contenders, url, repeats=effort.cold_starts),
         "parse": lambda: cases.large_response(contenders, repeats=effort.parses),
         "upload": lambda: memory.upload_memory(contenders, url, repeats=effort.uploads),
@@ -71,13 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     with BenchServer() as server:
         measure = _cases(contenders, server.url, effort)
         for case in args.case or CASES:
+            if case == "http2" and not cases.http2_available():
+                notes.append("h2 is not installed: the HTTP/2 case is skipped")
+                continue
             _progress(f"{case} ...")
             rows += measure[case]()
     seconds = time.perf_counter() - started
     notes += [
-        "CPU: process CPU time of the client process / calls; the server runs in its own "
-        "process. Figures are medians of interleaved rounds; ratios are medians of "
-        "per-round ratios to raw httpx2 (post + .json()).",
+        "CPU: process CPU time of the client process / calls (every thread counted); the "
+        "server runs in its own process. Figures are medians of interleaved rounds; ratios "
+        "are medians of per-round ratios to raw httpx2 (post + .json()) in the same round.",
+        "Generations send the routing fields an orq user sends (fallbacks, retry, cache, "
+        "orq.identity) unless the case says prompt and model only; openai gets them through "
+        "extra_body.",
+        f"Threads: {cases.THREADS} threads share one sync client. The variation floor is "
+        "raw httpx2 posting a multipart body it encoded once, before timing (content=).",
+        "Async: one async client, the given number of calls awaited at once.",
+        "HTTP/2: prior knowledge over plain TCP (h2c), all calls multiplexed on one "
+        "connection; ratios to raw httpx2 over HTTP/1.1.",
         "Cold start: wall time of a fresh `python -c` doing the import and one call, "
         "interpreter start-up included.",
         "Large response: the whole call with the HTTP client answering from memory, "

@@ -2,7 +2,7 @@
 
 A few hundred lines of httpx or http.server per request would make the server
 the bottleneck and, in the same process, pollute the client's CPU figures. So
-this is a minimal HTTP/1.1 keep-alive server on asyncio that reads each request
+this is a minimal keep-alive server on asyncio that reads each request
 (Content-Length or chunked), throws the body away as it arrives, and answers
 with prebuilt bytes chosen by the path:
 
@@ -10,6 +10,11 @@ with prebuilt bytes chosen by the path:
     .../images/variations    a variations response
     /flaky/...               every other request is a 503 asking for an immediate
                              retry (retry-after-ms: 0), the others as above
+
+It speaks HTTP/1.1, and HTTP/2 with prior knowledge (h2c) to a client whose
+first bytes are the HTTP/2 preface, when the `h2` package is installed. Each
+connection is a protocol object on one event loop: a thousand idle keep-alive
+connections cost nothing, and the listen backlog takes bursts of new ones.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from benchmarks import payloads
@@ -27,38 +33,71 @@ FLAKY_PREFIX = "/flaky"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _response(status: str, body: bytes, *extra: str) -> bytes:
-    head = [f"HTTP/1.1 {status}", "Content-Type: application/json", *extra]
-    head.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 @dataclass(frozen=True)
+class _Answer:
+    status: int
+    reason: str
+    body: bytes
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def headers(self) -> list[tuple[str, str]]:
+        return [
+            ("content-type", "application/json"),
+            *self.extra,
+            ("content-length", str(len(self.body))),
+        ]
+
+    @cached_property
+    def http1(self) -> bytes:
+        head = [f"HTTP/1.1 {self.status} {self.reason}"]
+        head += [f"{name}: {value}" for name, value in self.headers()]
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + self.body
+
+
+@dataclass
 class _Answers:
-    generation: bytes
-    variation: bytes
-    unavailable: bytes
-    not_found: bytes
+    generation: _Answer
+    variation: _Answer
+    unavailable: _Answer
+    not_found: _Answer
+    flaky_seen: int = 0  # one count for all connections: a retry may come on a new one
+
+    def choose(self, path: str) -> _Answer:
+        if path.startswith(FLAKY_PREFIX):
+            self.flaky_seen += 1
+            if self.flaky_seen % 2:
+                return self.unavailable
+        if path.endswith("/images/generations"):
+            return self.generation
+        if path.endswith("/images/variations"):
+            return self.variation
+        return self.not_found
 
 
 def _answers() -> _Answers:
     return _Answers(
-        generation=_response("200 OK", payloads.generation_response()),
-        variation=_response("200 OK", payloads.variation_response()),
-        unavailable=_response(
-            "503 Service Unavailable", b'{"message":"try again"}', "retry-after-ms: 0"
+        generation=_Answer(200, "OK", payloads.generation_response()),
+        variation=_Answer(200, "OK", payloads.variation_response()),
+        unavailable=_Answer(
+            503,
+            "Service Unavailable",
+            b'{"message":"try again"}',
+            (("retry-after-ms", "0"),),
         ),
-        not_found=_response("404 Not Found", b'{"message":"no such path"}'),
+        not_found=_Answer(404, "Not Found", b'{"message":"no such path"}'),
     )
 
 
 class _Connection(asyncio.Protocol):
     """One client connection: a small state machine over the bytes received."""
 
-    flaky_count = 0  # shared by all connections: retries may come on a new one
-
     def __init__(self, answers: _Answers) -> None:
         self.answers = answers
+        self.h2: _Http2 | None = None
+        self.first = True
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.path = ""
@@ -73,6 +112,16 @@ class _Connection(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
+        if self.h2 is not None:
+            self.h2.received(data)
+            return
+        if self.first:
+            self.first = False
+            if data.startswith(H2_PREFACE[:16]):
+                assert self.transport is not None
+                self.h2 = _Http2(self.transport, self.answers)
+                self.h2.received(data)
+                return
         if self.state == "body" and not self.buffer and len(data) <= self.remaining:
             # The common case of a large upload: count the bytes, never store them.
             self.remaining -= len(data)
@@ -133,19 +182,68 @@ class _Connection(asyncio.Protocol):
     def _answer(self) -> None:
         self.state = "head"
         assert self.transport is not None
-        self.transport.write(self._choose())
+        self.transport.write(self.answers.choose(self.path).http1)
 
-    def _choose(self) -> bytes:
-        answers = self.answers
-        if self.path.startswith(FLAKY_PREFIX):
-            _Connection.flaky_count += 1
-            if _Connection.flaky_count % 2:
-                return answers.unavailable
-        if self.path.endswith("/images/generations"):
-            return answers.generation
-        if self.path.endswith("/images/variations"):
-            return answers.variation
-        return answers.not_found
+
+class _Http2:
+    """One h2c connection: answers each stream once its request has ended."""
+
+    def __init__(self, transport: asyncio.Transport, answers: _Answers) -> None:
+        from h2.config import H2Configuration  # only when a client speaks h2
+        from h2.connection import H2Connection
+
+        self.transport = transport
+        self.answers = answers
+        self.paths: dict[int, str] = {}
+        self.pending: dict[int, memoryview] = {}  # answer bytes waiting for flow control
+        self.conn = H2Connection(H2Configuration(client_side=False, header_encoding="latin-1"))
+        self.conn.initiate_connection()
+        self.conn.increment_flow_control_window(2**30)
+        self.flush()
+
+    def received(self, data: bytes) -> None:
+        from h2 import events
+
+        for event in self.conn.receive_data(data):
+            if isinstance(event, events.RequestReceived):
+                self.paths[event.stream_id] = dict(event.headers)[":path"]
+            elif isinstance(event, events.DataReceived):
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, events.StreamEnded):
+                self.answer(event.stream_id)
+            elif isinstance(event, events.WindowUpdated):
+                for stream_id in list(self.pending):
+                    self.send_body(stream_id)
+            elif isinstance(event, events.StreamReset):
+                self.pending.pop(event.stream_id, None)
+        self.flush()
+
+    def answer(self, stream_id: int) -> None:
+        answer = self.answers.choose(self.paths.pop(stream_id))
+        self.conn.send_headers(stream_id, [(":status", str(answer.status)), *answer.headers()])
+        self.pending[stream_id] = memoryview(answer.body)
+        self.send_body(stream_id)
+
+    def send_body(self, stream_id: int) -> None:
+        rest = self.pending[stream_id]
+        while rest:
+            size = min(
+                len(rest),
+                self.conn.local_flow_control_window(stream_id),
+                self.conn.max_outbound_frame_size,
+            )
+            if size <= 0:
+                self.pending[stream_id] = rest
+                return
+            self.conn.send_data(stream_id, bytes(rest[:size]))
+            rest = rest[size:]
+        del self.pending[stream_id]
+        self.conn.end_stream(stream_id)
+
+    def flush(self) -> None:
+        outgoing = self.conn.data_to_send()
+        if outgoing:
+            self.transport.write(outgoing)
 
 
 async def _serve() -> None:

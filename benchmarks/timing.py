@@ -1,9 +1,11 @@
 """Timing loops: CPU per call and calls per second, in interleaved rounds.
 
-Every contender of a case runs once per round, in turn, so that a slow spell of
-the machine hits all of them alike; figures are medians over rounds, and a
-ratio is the median of the per-round ratios to the baseline of that round.
-Each contender gets about the same wall time per round, whatever its speed.
+Every contender of a case runs once per round, in turn (the order reversed
+every other round), so that a slow spell of the machine hits all of them alike;
+figures are medians over rounds, and a ratio is the median of the per-round
+ratios to the baseline of that round. Each contender gets about the same wall
+time per round, whatever its speed. Calls overlap in one of two ways: `threads`
+sync callers sharing one client, or `in_flight` tasks sharing one async client.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import gc
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 SyncCall = Callable[[], object]
@@ -49,24 +53,42 @@ def _calls_for(wall_per_call: float, budget_s: float, multiple: int = 1) -> int:
     return max(multiple, calls // multiple * multiple)
 
 
-def _run_sync(call: SyncCall, calls: int) -> tuple[float, float]:
+def _order(names: list[str], round_number: int) -> list[str]:
+    return names if round_number % 2 == 0 else names[::-1]
+
+
+def _run_sync(
+    call: SyncCall, calls: int, threads: int, pool: ThreadPoolExecutor | None
+) -> tuple[float, float]:
+    def worker(count: int) -> None:
+        for _ in range(count):
+            call()
+
     gc.collect()
     cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(calls):
-        call()
+    if pool is None:
+        worker(calls)
+    else:
+        for done in [pool.submit(worker, calls // threads) for _ in range(threads)]:
+            done.result()
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def compare_sync(calls: dict[str, SyncCall], *, rounds: int, budget_s: float) -> dict[str, Rounds]:
-    sizes = {}
-    for name, call in calls.items():
-        _, wall = _run_sync(call, WARMUP_CALLS)
-        sizes[name] = _calls_for(wall / WARMUP_CALLS, budget_s)
-    results = {name: Rounds() for name in calls}
-    for _ in range(rounds):
+def compare_sync(
+    calls: dict[str, SyncCall], *, rounds: int, budget_s: float, threads: int = 1
+) -> dict[str, Rounds]:
+    """CPU per call of each sync call, made from `threads` threads at once."""
+    with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
+        sizes = {}
         for name, call in calls.items():
-            cpu, wall = _run_sync(call, sizes[name])
-            results[name].add(cpu, wall, sizes[name])
+            warmup = max(WARMUP_CALLS, threads * 8)
+            _, wall = _run_sync(call, warmup, threads, pool)
+            sizes[name] = _calls_for(wall / warmup, budget_s, threads)
+        results = {name: Rounds() for name in calls}
+        for round_number in range(rounds):
+            for name in _order(list(calls), round_number):
+                cpu, wall = _run_sync(calls[name], sizes[name], threads, pool)
+                results[name].add(cpu, wall, sizes[name])
     return results
 
 
@@ -84,15 +106,16 @@ async def _run_async(call: AsyncCall, calls: int, in_flight: int) -> tuple[float
 async def compare_async(
     calls: dict[str, AsyncCall], *, rounds: int, budget_s: float, in_flight: int
 ) -> dict[str, Rounds]:
+    """CPU per call of each async call, with `in_flight` calls awaited at once."""
     sizes = {}
     for name, call in calls.items():
-        warmup = max(WARMUP_CALLS, in_flight * 2)
+        warmup = max(WARMUP_CALLS, in_flight * 4)
         _, wall = await _run_async(call, warmup, in_flight)
         sizes[name] = _calls_for(wall / warmup, budget_s, in_flight)
     results = {name: Rounds() for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            cpu, wall = await _run_async(call, sizes[name], in_flight)
+    for round_number in range(rounds):
+        for name in _order(list(calls), round_number):
+            cpu, wall = await _run_async(calls[name], sizes[name], in_flight)
             results[name].add(cpu, wall, sizes[name])
     return results
 
