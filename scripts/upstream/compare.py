@@ -132,8 +132,9 @@ class _Comparer:
             o, t = _required(ours_body.get("required")), _required(theirs_body.get("required"))
             self.add(f"{key} request", "required", o, t, f"body {o} here, {t} at orq")
         self.content(f"{key} request", ours_body, theirs_body)
-        ours_responses = ours.get("responses", {})
-        theirs_responses = theirs.get("responses", {})
+        # A status written 200 or "200" is the same status.
+        ours_responses = {str(k): v for k, v in ours.get("responses", {}).items()}
+        theirs_responses = {str(k): v for k, v in theirs.get("responses", {}).items()}
         for status in [*ours_responses, *(s for s in theirs_responses if s not in ours_responses)]:
             where = f"{key} response {status}"
             if status not in theirs_responses:

@@ -17,6 +17,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 # A release tag (v6.0.2) or a full commit hash; branches and bare majors move.
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 SUPPORTED = ["3.11", "3.12", "3.13", "3.14"]
+WORKFLOW_FILES = ["ci.yml", "release.yml", "upstream.yml"]
 Workflow = dict[str, Any]
 
 
@@ -30,7 +31,7 @@ def steps(workflow: Workflow) -> list[dict[str, Any]]:
     return [step for job in workflow["jobs"].values() for step in job["steps"]]
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_structure(name: str) -> None:
     workflow = load(name)
     assert {"name", "on", "jobs"} <= workflow.keys()
@@ -45,14 +46,14 @@ def test_structure(name: str) -> None:
             assert ("uses" in step) != ("run" in step), step
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_every_action_is_pinned_to_a_version(name: str) -> None:
     used = [step["uses"] for step in steps(load(name)) if "uses" in step]
     assert used
     assert [action for action in used if not PINNED.match(action)] == []
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_scripts_the_workflows_run_exist(name: str) -> None:
     commands = " ".join(step["run"] for step in steps(load(name)) if "run" in step)
     for script in re.findall(r"(?:^|\s)((?:scripts|\.ci)/[\w./-]+)", commands):
@@ -100,3 +101,29 @@ def test_release_publishes_tags_through_trusted_publishing() -> None:
     # Trusted publishing: no stored token or password anywhere.
     assert "secrets." not in (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
     assert "id-token" not in str(build.get("permissions", {}))
+
+
+def test_every_workflow_is_checked_here() -> None:
+    assert sorted(path.name for path in WORKFLOWS.glob("*.yml")) == sorted(WORKFLOW_FILES)
+
+
+def test_upstream_diff_runs_weekly_and_on_demand_and_fails_with_its_report() -> None:
+    upstream = load("upstream.yml")
+    assert set(upstream["on"]) == {"schedule", "workflow_dispatch"}
+    [schedule] = upstream["on"]["schedule"]
+    minute, hour, day_of_month, month, day_of_week = schedule["cron"].split()
+    assert (day_of_month, month) == ("*", "*")
+    assert day_of_week.isdigit()
+    assert minute.isdigit()
+    assert hour.isdigit()
+    source = upstream["on"]["workflow_dispatch"]["inputs"]["source"]["default"]
+    assert source.startswith("https://")
+    assert upstream["permissions"] == {"contents": "read"}
+    [job] = upstream["jobs"].values()
+    [step] = [step for step in job["steps"] if "scripts/upstream-diff" in step.get("run", "")]
+    # The scheduled run (no inputs) reads the same document as the on-demand default.
+    assert f"inputs.source || '{source}'" in step["env"]["SOURCE"]
+    assert 'scripts/upstream-diff "$SOURCE"' in step["run"]
+    assert "$GITHUB_STEP_SUMMARY" in step["run"]
+    assert step["run"].rstrip().endswith('exit "$status"')
+    assert "secrets." not in (WORKFLOWS / "upstream.yml").read_text(encoding="utf-8")
