@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from orq_images.testing import LocalRouter
 from tests.router.pngcheck import read_png
@@ -55,9 +56,14 @@ def test_generate_on_a_terminal_shows_a_spinner_and_prints_paths(tmp_path: Path)
     assert read_png(Path(path).read_bytes()).width == 16
 
 
-def test_an_error_in_a_real_process_is_one_line_without_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command", [[SCRIPT], [sys.executable, "-m", "orq_images"]], ids=["script", "python -m"]
+)
+def test_an_error_in_a_real_process_is_one_line_without_traceback(
+    command: list[str | Path], tmp_path: Path
+) -> None:
     result = subprocess.run(
-        [SCRIPT, "variation", tmp_path / "missing.png"],
+        [*command, "variation", tmp_path / "missing.png"],
         capture_output=True,
         text=True,
         timeout=30,
