@@ -43,6 +43,20 @@ _TYPE_NAMES = {
 }
 
 
+# The Python types that stand for each JSON type as they are, without conversion.
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list, tuple),
+    "null": (type(None),),
+}
+# Values of these exact types are already in wire form.
+_WIRE_TYPES = frozenset(python for pythons in _PYTHON_TYPES.values() for python in pythons)
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -54,6 +68,8 @@ def _describe(value: object) -> str:
 
 def _wire_form(value: object) -> object:
     """Generated models and enum members become what they stand for on the wire."""
+    if type(value) in _WIRE_TYPES:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     to_dict = getattr(value, "to_dict", None)
@@ -65,8 +81,19 @@ def _wire_form(value: object) -> object:
 def _type_check(types: list[str]) -> Check:
     allowed = set(types)
     expected = " or ".join(_TYPE_NAMES[t] for t in types)
+    # Values of exactly these types pass as they are: one set lookup, the common case.
+    # Anything else (subclasses, other mappings, whole floats for integers) takes the
+    # full walk below.
+    accepted = frozenset(
+        python
+        for json_type, pythons in _PYTHON_TYPES.items()
+        if json_type in allowed
+        for python in pythons
+    )
 
     def check(value: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 - one branch per JSON type
+        if type(value) in accepted:
+            return value
         if value is None:
             if "null" in allowed:
                 return None
@@ -209,39 +236,59 @@ def _enum_check(values: list[object]) -> Check:
     return check
 
 
-def _bound_checks(schema: JsonObject) -> list[Check]:
-    checks: list[Check] = []
+def _range_check(
+    schema: JsonObject,
+    keywords: tuple[str, str],
+    applies: type | tuple[type, ...],
+    measure: Callable[[Any], Any],
+    words: tuple[str, str],
+) -> Check | None:
+    """One check for a lower and an upper bound (either may be absent) of what `measure` gives."""
+    low, high = schema.get(keywords[0]), schema.get(keywords[1])
+    if low is None and high is None:
+        return None
 
-    def bound(keyword: str, measure: Callable[[Any], Any], applies: type | tuple[type, ...],
-              fails: Callable[[Any, Any], bool], words: str) -> None:  # fmt: skip
-        if keyword not in schema:
-            return
-        limit = schema[keyword]
-
-        def check(value: Any, path: str) -> Any:
-            if isinstance(value, applies) and not isinstance(value, bool):
-                measured = measure(value)
-                if fails(measured, limit):
-                    raise InvalidRequestError(path, f"{_describe(value)} {words} {limit}")
-            return value
-
-        checks.append(check)
-
-    def same(value: Any) -> Any:
+    def check(value: Any, path: str) -> Any:
+        if isinstance(value, applies) and not isinstance(value, bool):
+            measured = measure(value)
+            if low is not None and measured < low:
+                raise InvalidRequestError(path, f"{_describe(value)} {words[0]} {low}")
+            if high is not None and measured > high:
+                raise InvalidRequestError(path, f"{_describe(value)} {words[1]} {high}")
         return value
 
-    def below(measured: Any, limit: Any) -> bool:
-        return bool(measured < limit)
+    return check
 
-    def above(measured: Any, limit: Any) -> bool:
-        return bool(measured > limit)
 
-    bound("minimum", same, (int, float), below, "is below the minimum")
-    bound("maximum", same, (int, float), above, "is above the maximum")
-    bound("minLength", len, str, below, "is shorter than the minimum length")
-    bound("maxLength", len, str, above, "is longer than the maximum length")
-    bound("minItems", len, (list, tuple), below, "has fewer items than the minimum")
-    bound("maxItems", len, (list, tuple), above, "has more items than the maximum")
+def _same(value: Any) -> Any:
+    return value
+
+
+def _bound_checks(schema: JsonObject) -> list[Check]:
+    ranges = (
+        _range_check(
+            schema,
+            ("minimum", "maximum"),
+            (int, float),
+            _same,
+            ("is below the minimum", "is above the maximum"),
+        ),
+        _range_check(
+            schema,
+            ("minLength", "maxLength"),
+            str,
+            len,
+            ("is shorter than the minimum length", "is longer than the maximum length"),
+        ),
+        _range_check(
+            schema,
+            ("minItems", "maxItems"),
+            (list, tuple),
+            len,
+            ("has fewer items than the minimum", "has more items than the maximum"),
+        ),
+    )
+    checks: list[Check] = [check for check in ranges if check is not None]
     if "pattern" in schema:
         pattern = re.compile(schema["pattern"])
 
