@@ -1,6 +1,6 @@
 """orq_images: a typed client for the orq.ai router's image endpoints."""
 
-from ._client import AsyncOrq, Orq
+from ._client import DEFAULT_CONNECTION_LIMITS, AsyncOrq, Orq
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -23,6 +23,7 @@ from ._retry import RetryConfig
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_CONNECTION_LIMITS",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",

@@ -45,6 +45,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     received_at: float
+    client_port: int  # tells the client's connections apart
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -123,6 +124,8 @@ class LoopbackServer:
     def __init__(self, default: Reply | None = None) -> None:
         self.default = default or Reply(200, {"created": 1, "data": []})
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0  # requests received and not yet answered
+        self.peak_in_flight = 0
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -191,8 +194,18 @@ class LoopbackServer:
                             headers={k.lower(): v for k, v in self.headers.items()},
                             body=body,
                             received_at=time.monotonic(),
+                            client_port=self.client_address[1],
                         )
                     )
+                    server.in_flight += 1
+                    server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+                try:
+                    self._answer(reply)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self, reply: Reply) -> None:
                 if reply.action == "reset":
                     _reset(self)
                     return
