@@ -28,7 +28,8 @@ _KNOWN_KEYWORDS = frozenset(
     {
         "type", "enum", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength",
         "pattern", "format", "required", "properties", "additionalProperties", "items", "$ref",
-        "anyOf", "description", "default", "deprecated", "title", "summary", "examples",
+        "anyOf", "oneOf", "discriminator", "const", "description", "default", "deprecated",
+        "title", "summary", "examples",
     }
 )  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -143,14 +144,17 @@ class _Compiler:
             raise RuntimeError(f"schema {where}: keywords {sorted(unknown)} are not checked")
         if "$ref" in schema:
             return self.named_check(schema["$ref"].rsplit("/", 1)[-1])
-        if "anyOf" in schema:
-            return self._any_of([self.compile(s, where) for s in schema["anyOf"]])
+        members = schema.get("anyOf", schema.get("oneOf"))
+        if members is not None:
+            if "discriminator" in schema:
+                return self._discriminated(members, schema["discriminator"], where)
+            return self._any_of([self.compile(s, where) for s in members])
         steps: list[Check] = []
         types = schema.get("type")
         if types is not None:
             steps.append(_type_check(types if isinstance(types, list) else [types]))
-        if "enum" in schema:
-            steps.append(_enum_check(schema["enum"]))
+        if "enum" in schema or "const" in schema:
+            steps.append(_enum_check(schema["enum"] if "enum" in schema else [schema["const"]]))
         steps.extend(_bound_checks(schema))
         if "format" in schema and schema["format"] == "email":
             steps.append(_email_check)
@@ -170,6 +174,60 @@ class _Compiler:
                     first = first or exc
             assert first is not None
             raise first
+
+        return check
+
+    def _resolved(self, schema: JsonObject) -> JsonObject:
+        while "$ref" in schema:
+            schema = self.schemas[schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    def _discriminated(
+        self, members: list[JsonObject], discriminator: JsonObject, where: str
+    ) -> Check:
+        """A union of objects told apart by one property (see scripts/codegen/unions.py):
+        its value chooses the member, and its absence the member that lacks it. Members
+        that are not objects (null, a string, ...) are told apart by type."""
+        name: str = discriminator["propertyName"]
+        chosen_by: dict[object, Check] = {}
+        fallback: Check | None = None
+        others: list[Check] = []
+        for member in members:
+            resolved = self._resolved(member)
+            compiled = self.compile(member, where)
+            if "properties" not in resolved:
+                others.append(compiled)
+                continue
+            prop = resolved["properties"].get(name)
+            if prop is None:
+                fallback = compiled
+                continue
+            prop = self._resolved(prop)
+            values = prop["enum"] if "enum" in prop else [prop["const"]]
+            chosen_by.update((value, compiled) for value in values if value is not None)
+        for value, ref in discriminator.get("mapping", {}).items():
+            chosen_by[value] = self.compile({"$ref": ref}, where)
+        shown = ", ".join(repr(value) for value in chosen_by)
+        not_an_object = self._any_of(others) if others else None
+
+        def check(value: Any, path: str) -> Any:
+            if not isinstance(value, Mapping):
+                if not_an_object is None:
+                    raise InvalidRequestTypeError(
+                        path, f"expected an object, got {_describe(value)}"
+                    )
+                return not_an_object(value, path)
+            if name not in value:
+                if fallback is None:
+                    raise InvalidRequestError(_join(path, name), "is required")
+                return fallback(value, path)
+            key = _wire_form(value[name])
+            member = chosen_by.get(key) if isinstance(key, str | int | float | bool) else None
+            if member is None:
+                raise InvalidRequestError(
+                    _join(path, name), f"{_describe(key)} is not one of {shown}"
+                )
+            return member(value, path)
 
         return check
 

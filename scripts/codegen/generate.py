@@ -29,8 +29,9 @@ from pathlib import Path
 import yaml
 
 from codegen import api_report
-from codegen.prepass import prepare_for_generator
+from codegen.prepass import PrepassError, prepare_for_generator
 from codegen.template_patches import write_patched_templates
+from codegen.unions import explicit_discriminators
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
@@ -97,7 +98,9 @@ def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> P
     for module in sorted(package.rglob("*.py")):
         module.write_text(HEADER + module.read_text(encoding="utf-8"), encoding="utf-8")
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
-    runtime_spec = json.dumps(without_prose(spec), indent=1, ensure_ascii=False) + "\n"
+    # Runtime checks choose a union's member by the same discriminator as the models.
+    runtime = without_prose(explicit_discriminators(spec))
+    runtime_spec = json.dumps(runtime, indent=1, ensure_ascii=False) + "\n"
     (package / RUNTIME_SPEC).write_text(runtime_spec, encoding="utf-8")
     return package
 
@@ -152,7 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="orq-generated-") as out_dir:
-        fresh = build(Path(out_dir), args.spec, args.config)
+        try:
+            fresh = build(Path(out_dir), args.spec, args.config)
+        except PrepassError as exc:
+            # A spec the pipeline cannot take: the message names the field and the fix.
+            print(f"scripts/generate: {args.spec.name}: {exc}", file=sys.stderr)
+            return 1
         current = args.generated / PACKAGE
         if args.check:
             changed = (

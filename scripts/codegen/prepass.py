@@ -11,6 +11,8 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from codegen.unions import UnionError, explicit_discriminators
+
 Schema = dict[str, Any]
 
 
@@ -28,14 +30,32 @@ def _object_properties(spec: Schema) -> Iterator[tuple[str, str, Schema]]:
             yield schema_name, prop_name, prop
 
 
+def _same_values(one: Schema, other: Schema) -> bool:
+    return one.get("type") == other.get("type") and one.get("enum") == other.get("enum")
+
+
+def _enum_name(schema_name: str, prop_name: str, enum: Schema, taken: dict[str, Schema]) -> str:
+    """The field's own name (`Quality`) unless a different schema has it; then the schema's
+    and the field's (`CreateImageEditRequestQuality`). Enums with the same values share a
+    name. Either can be renamed in generator-config.yaml (`class_overrides`)."""
+    for name in (_pascal(prop_name), schema_name + _pascal(prop_name)):
+        if name not in taken or _same_values(taken[name], enum):
+            return name
+    raise PrepassError(
+        f"{schema_name}.{prop_name}: the names {_pascal(prop_name)!r} and {name!r} for its "
+        f"enum are both taken by other schemas; rename one of those in openapi.yaml"
+    )
+
+
 def hoist_nullable_enums(spec: Schema) -> Schema:
     """Defect: `type: [string, "null"]` with an `enum` makes the generator emit one
     identical enum class per type in the list (`..._type_1`, `..._type_2_type_1`, ...),
     and drops `None` from the accepted values when `null` is missing from the list.
 
-    Rewrite: the enum becomes a named component (`Background`, `Quality`, ...) and the
-    property `anyOf: [{$ref: that}, {type: "null"}]`, which the generator turns into
-    one enum class and an `Enum | None` attribute.
+    Rewrite: the enum becomes a named component (`Background`, `Quality`, ...; see
+    _enum_name when two fields share a name) and the property
+    `anyOf: [{$ref: that}, {type: "null"}]`, which the generator turns into one enum
+    class and an `Enum | None` attribute.
     """
     out = copy.deepcopy(spec)
     schemas = out["components"]["schemas"]
@@ -59,10 +79,9 @@ def hoist_nullable_enums(spec: Schema) -> Schema:
             "enum": [value for value in prop["enum"] if value is not None],
             "description": prop.get("description", ""),
         }
-        name = _pascal(prop_name)
-        if name in schemas or (name in hoisted and hoisted[name] != enum_schema):
-            raise PrepassError(f"{schema_name}.{prop_name}: component name {name!r} is taken")
-        hoisted[name] = enum_schema
+        name = _enum_name(schema_name, prop_name, enum_schema, {**schemas, **hoisted})
+        if name not in schemas:
+            hoisted.setdefault(name, enum_schema)
         replacement: Schema = {
             "anyOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": "null"}],
         }
@@ -96,7 +115,23 @@ def defaults_to_docs(spec: Schema) -> Schema:
     return out
 
 
-REWRITES = (hoist_nullable_enums, defaults_to_docs)
+def order_unions(spec: Schema) -> Schema:
+    """Defect: the generator parses a union by trying its members in order, and an object
+    member takes any object with its required fields, so a catch-all member listed first
+    swallows the others, and two members that nothing tells apart parse as whichever
+    comes first.
+
+    Rewrite: each union of objects names its discriminator and lists its fallback member
+    last (codegen/unions.py); a union that cannot be told apart is refused here, before
+    the generator runs, with the fix.
+    """
+    try:
+        return explicit_discriminators(spec)
+    except UnionError as exc:
+        raise PrepassError(str(exc)) from None
+
+
+REWRITES = (order_unions, hoist_nullable_enums, defaults_to_docs)
 
 
 def prepare_for_generator(spec: Schema) -> Schema:

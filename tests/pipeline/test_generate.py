@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from codegen import generate, prepass, template_patches
+from tests.support.scratch_package import scratch_package
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "generated" / generate.PACKAGE
@@ -137,19 +138,8 @@ def scratch_client(tmp_path: Path) -> Iterator[object]:
             }
         },
     }
-    spec_path = tmp_path / "scratch.yaml"
-    spec_path.write_text(yaml.safe_dump(spec))
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"post_hooks": []}))
-    package = generate.build(tmp_path / "out", spec_path, config)
-    package.rename(tmp_path / "out" / "scratch_client")
-    sys.path.insert(0, str(tmp_path / "out"))
-    try:
-        yield importlib.import_module("scratch_client.models.upload")
-    finally:
-        sys.path.remove(str(tmp_path / "out"))
-        for name in [n for n in sys.modules if n.startswith("scratch_client")]:
-            del sys.modules[name]
+    with scratch_package(spec, tmp_path, "scratch_client") as package:
+        yield importlib.import_module(f"{package.__name__}.models.upload")
 
 
 def test_booleans_and_unnamed_files_in_multipart(scratch_client: object) -> None:
