@@ -53,8 +53,16 @@ def _show(value: Any) -> str:
     return json.dumps(value)
 
 
+_SHOWN_VALUES = 8
+
+
 def _values(values: frozenset[Any]) -> str:
-    return ", ".join(sorted((_show(v) for v in values), key=str)) or "none"
+    """The values in order; a long list shows its first few and how many more there are."""
+    shown = sorted(_show(v) for v in values)
+    if len(shown) > _SHOWN_VALUES:
+        more = len(shown) - _SHOWN_VALUES
+        shown = [*shown[:_SHOWN_VALUES], f"and {more} more"]
+    return ", ".join(shown) or "none"
 
 
 def _kind_text(shape: Shape, kind: str) -> str:

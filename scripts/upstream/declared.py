@@ -1,10 +1,10 @@
 """Our deliberate differences from orq's document, read from upstream-differences.yaml.
 
 Each entry says what differs and why, and which report lines it covers: a `kind`
-(one of compare.KINDS) and, optionally, `where` (shell-style patterns matched
-against the place, such as `POST /v2/router/images/* request orq.fallback_on_codes`)
-and `ours` / `theirs` (patterns matched against each side's value as the report
-words it, such as `integer` and `number`).
+or a list of them (compare.KINDS) and, optionally, `where` (shell-style patterns
+matched against the place, such as `POST /v2/router/images/* request plugins[].entities`,
+where `[]` means an array's items as in the report) and `ours` / `theirs` (patterns
+matched against each side's value as the report words it, such as `integer`).
 """
 
 from __future__ import annotations
@@ -30,14 +30,14 @@ class DeclarationError(ValueError):
 class Declaration:
     what: str
     why: str
-    kind: str
+    kinds: tuple[str, ...]
     where: tuple[str, ...] = ()
     ours: str | None = None
     theirs: str | None = None
 
     def covers(self, difference: Difference) -> bool:
         return (
-            difference.kind == self.kind
+            difference.kind in self.kinds
             and (not self.where or any(fnmatchcase(difference.where, w) for w in self.where))
             and (self.ours is None or fnmatchcase(difference.ours, self.ours))
             and (self.theirs is None or fnmatchcase(difference.theirs, self.theirs))
@@ -52,20 +52,26 @@ def _entry(index: int, raw: Any) -> Declaration:
     unknown = set(raw) - _KEYS
     if unknown:
         raise DeclarationError(f"{label}: unknown keys {sorted(unknown)}")
-    for key in ("what", "why", "kind"):
+    for key in ("what", "why"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise DeclarationError(f"{label}: `{key}` is required")
-    if raw["kind"] not in KINDS:
-        raise DeclarationError(f"{label}: kind {raw['kind']!r} is not one of {sorted(KINDS)}")
+    kinds = raw.get("kind")
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds or ())
+    if not kinds:
+        raise DeclarationError(f"{label}: `kind` is required")
+    for kind in kinds:
+        if kind not in KINDS:
+            raise DeclarationError(f"{label}: kind {kind!r} is not one of {sorted(KINDS)}")
     where = raw.get("where", ())
-    where = (where,) if isinstance(where, str) else tuple(where)
+    # `[]` is an array's items, as in the report, not an fnmatch character class.
+    where = tuple(w.replace("[]", "[[][]]") for w in ([where] if isinstance(where, str) else where))
     for key in ("ours", "theirs"):
         if key in raw and not isinstance(raw[key], str):
             raise DeclarationError(f"{label}: `{key}` must be a string pattern")
     return Declaration(
         what=raw["what"].strip(),
         why=" ".join(raw["why"].split()),
-        kind=raw["kind"],
+        kinds=kinds,
         where=where,
         ours=raw.get("ours"),
         theirs=raw.get("theirs"),

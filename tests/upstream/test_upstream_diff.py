@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from upstream import declared
-from upstream.compare import compare
+from upstream.compare import Difference, compare
 from upstream.diff import DECLARATIONS, main, read_document, run
 
 from tests.support.server import LoopbackServer, Reply
@@ -300,3 +300,24 @@ def test_a_malformed_declaration_is_named(
     with pytest.raises(declared.DeclarationError, match=r"differences\[0\] \(x\)") as caught:
         declared.load(path)
     assert message in str(caught.value)
+
+
+def test_where_patterns_read_brackets_as_items_and_kinds_may_be_listed(tmp_path: Path) -> None:
+    path = tmp_path / "differences.yaml"
+    entry = {
+        "what": "x",
+        "why": "y",
+        "kind": ["enum", "field"],
+        "where": ["* request plugins[].entities[]", "* response [45]XX"],
+    }
+    path.write_text(yaml.safe_dump({"differences": [entry]}), encoding="utf-8")
+    [declaration] = declared.load(path)
+
+    def covers(kind: str, where: str) -> bool:
+        return declaration.covers(Difference(where, kind, "", "", ""))
+
+    assert covers("enum", f"{GENERATIONS} request plugins[].entities[]")
+    assert covers("field", f"{GENERATIONS} response 4XX")
+    assert not covers("enum", f"{GENERATIONS} request plugins[].entitiesx")
+    assert not covers("enum", f"{GENERATIONS} request plugins.entities[]")
+    assert not covers("type", f"{GENERATIONS} request plugins[].entities[]")
