@@ -89,6 +89,12 @@ class Report:
                 out.append(f"  {declaration.what} ({count}): {declaration.why}")
                 if verbose:
                     out.extend(f"    {difference.line()}" for difference in places)
+        unseen = [d.what for d, places in self.covered.items() if not places]
+        if unseen:
+            out.append(
+                f"Declared but not seen; if orq has caught up, remove from {DECLARATIONS.name}:"
+            )
+            out.extend(f"  {what}" for what in unseen)
         return "\n".join(out) + "\n"
 
 
