@@ -15,50 +15,19 @@ document or the declarations cannot be read.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from upstream import declared
-from upstream.compare import Difference, compare
+from upstream.compare import SCOPE, Difference, compare
+from upstream.source import SourceError, read_document
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ROOT / "openapi.yaml"
 DECLARATIONS = ROOT / "upstream-differences.yaml"
-FETCH_TIMEOUT_S = 60
-# orq's full document is a few MB: libyaml reads it in about a second, pure Python in ten.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class SourceError(Exception):
-    """A document cannot be fetched or read."""
-
-
-def read_document(source: str) -> dict[str, Any]:
-    """An OpenAPI document (YAML or JSON) from a path or an http(s) URL."""
-    try:
-        if source.startswith(("https://", "http://")):
-            # The scheme is checked just above: no file: or custom schemes.
-            request = urllib.request.Request(source, headers={"User-Agent": "upstream-diff"})  # noqa: S310
-            with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S) as answer:  # noqa: S310
-                text = answer.read().decode("utf-8")
-        else:
-            text = Path(source).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{source}: {exc}") from exc
-    try:
-        loaded = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, _LOADER)  # noqa: S506 - a safe loader
-    except (ValueError, yaml.YAMLError) as exc:
-        raise SourceError(f"{source}: not YAML or JSON: {exc}") from exc
-    if not isinstance(loaded, dict) or not isinstance(loaded.get("paths"), dict):
-        raise SourceError(f"{source}: not an OpenAPI document (no `paths`)")
-    return loaded
 
 
 @dataclass(frozen=True)
@@ -121,10 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        report = run(
-            read_document(args.source), read_document(args.ours), declared.load(args.declared)
+        ours = read_document(args.ours)
+        # orq's document is large: read only the operations compared, and what they use.
+        theirs = read_document(
+            args.source, lambda path: path.startswith(SCOPE) or path in ours["paths"]
         )
-    except (SourceError, declared.DeclarationError) as exc:
+        report = run(theirs, ours, declared.load(args.declared))
+    except (SourceError, declared.DeclarationError, ValueError) as exc:
         print(f"upstream-diff: {exc}", file=sys.stderr)
         return 2
     print(report.text(verbose=args.verbose), end="")

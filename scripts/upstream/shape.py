@@ -71,7 +71,9 @@ class Shaper:
             seen.add(ref)
             target: Any = self.document
             for part in ref[2:].split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
+                target = target.get(part.replace("~1", "/").replace("~0", "~"))
+                if not isinstance(target, Mapping):
+                    raise ValueError(f"cannot resolve $ref {ref!r}")
             node = target
         return node
 

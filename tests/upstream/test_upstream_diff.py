@@ -16,7 +16,8 @@ import pytest
 import yaml
 from upstream import declared
 from upstream.compare import Difference, compare
-from upstream.diff import DECLARATIONS, main, read_document, run
+from upstream.diff import DECLARATIONS, main, run
+from upstream.source import read_document
 
 from tests.support.server import LoopbackServer, Reply
 
@@ -323,3 +324,56 @@ def test_where_patterns_read_brackets_as_items_and_kinds_may_be_listed(tmp_path:
     assert not covers("enum", f"{GENERATIONS} request plugins[].entitiesx")
     assert not covers("enum", f"{GENERATIONS} request plugins.entities[]")
     assert not covers("type", f"{GENERATIONS} request plugins[].entities[]")
+
+
+class IndentedLists(yaml.SafeDumper):
+    """Lists indented under their key, as orq's own document writes them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def in_scope(path: str) -> bool:
+    return path.startswith("/v2/router/images")
+
+
+@pytest.mark.parametrize("dumper", [yaml.SafeDumper, IndentedLists], ids=["pyyaml", "orq"])
+def test_only_the_compared_operations_and_what_they_use_are_read(
+    august: Document, before: Document, tmp_path: Path, dumper: type[yaml.SafeDumper]
+) -> None:
+    """orq's full document is several MB: the rest of its API is skipped unparsed."""
+    padded = copy.deepcopy(august)
+    for number in range(3):
+        padded["paths"][f"/v2/other/{number}"] = {
+            "get": {"responses": {"200": {"$ref": "#/components/responses/Other"}}}
+        }
+    padded["components"]["responses"] = {
+        "Other": {"description": "x", "content": {"application/json": {"schema": {}}}}
+    }
+    path = tmp_path / "orq.yaml"
+    path.write_text(yaml.dump(padded, Dumper=dumper, sort_keys=False), encoding="utf-8")
+
+    sliced = read_document(str(path), in_scope)
+
+    assert set(sliced["paths"]) == set(august["paths"])
+    assert sliced["components"] == august["components"]
+    assert {k: v for k, v in sliced.items() if k != "components"} == {
+        k: v for k, v in august.items() if k != "components"
+    }
+    assert compare(before, sliced) == compare(before, august)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"openapi": "3.1.0", "paths": {"/v2/router/images/x": {"get": {}}}}',
+        "openapi: 3.1.0\npaths: {/v2/router/images/x: {get: {}}}\n",
+        "---\nopenapi: 3.1.0\npaths:\n  /v2/router/images/x:\n    get: {}\n",
+        "x-empty: &empty {}\npaths:\n  /v2/router/images/x:\n    get: *empty\n",
+    ],
+    ids=["json", "flow style", "document marker", "an alias across entries"],
+)
+def test_a_document_laid_out_otherwise_is_read_whole(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "orq.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert read_document(str(path), in_scope)["paths"] == {"/v2/router/images/x": {"get": {}}}
