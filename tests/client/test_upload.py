@@ -16,7 +16,7 @@ import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError
 from orq_images._multipart import MultipartStream
-from orq_images._upload import CHUNK_SIZE, MAX_IMAGE_BYTES, prepare_image
+from orq_images._upload import CHUNK_SIZE, MAX_IMAGE_BYTES, WRITE_SIZE, prepare_image
 from orq_images_generated.types import File
 from tests.support.server import LoopbackServer
 from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send, send_stream, webp_bytes
@@ -163,11 +163,27 @@ def test_an_unseekable_file_is_read_once_and_resent_identically(server: Loopback
 
 
 def test_bytes_are_sliced_never_copied() -> None:
-    for data in (png_bytes(4 * CHUNK_SIZE), bytearray(png_bytes(4 * CHUNK_SIZE))):
+    for data in (png_bytes(4 * WRITE_SIZE), bytearray(png_bytes(4 * WRITE_SIZE))):
         chunks = list(prepare_image(data).chunks())
         assert len(chunks) == 5
         assert all(isinstance(c, memoryview) and c.obj is data for c in chunks)
         assert b"".join(chunks) == data
+
+
+def test_a_small_upload_is_one_write_and_a_large_one_goes_uncopied(png_file: Path) -> None:
+    small = png_bytes(100 * 1024)
+    (body,) = MultipartStream([("model", "m")], [("image", prepare_image(small))])
+    assert small in bytes(body)  # head, image and closing boundary in one socket write
+
+    large = png_bytes(3 * WRITE_SIZE)
+    chunks = list(MultipartStream([("model", "m")], [("image", prepare_image(large))]))
+    slices = [c for c in chunks if isinstance(c, memoryview) and c.obj is large]
+    assert sum(len(c) for c in slices) >= 3 * WRITE_SIZE  # the image itself never copied
+    assert all(len(c) <= WRITE_SIZE for c in chunks)
+
+    from_file = list(MultipartStream([], [("image", prepare_image(png_file))]))
+    assert all(len(c) <= WRITE_SIZE for c in from_file)
+    assert len(from_file) < png_file.stat().st_size / CHUNK_SIZE  # reads joined into writes
 
 
 def test_parts_know_their_size_and_describe_themselves_without_content(png_file: Path) -> None:
