@@ -180,7 +180,7 @@ def http2_cpu(
         return opened
 
     results = _compare_async(open_all, rounds=rounds, budget_s=budget_s, in_flight=in_flight)
-    case = f"generations, async, {in_flight} in flight, HTTP/1.1 vs HTTP/2"
+    case = f"generations, async, {in_flight} in flight, by protocol"
     return _cpu_rows(case, results, None, baseline=f"{BASELINE}, HTTP/1.1")
 
 

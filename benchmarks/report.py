@@ -71,7 +71,12 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine() -> dict[str, object]:
+def load_average() -> float | None:
+    """The 1-minute load average: above the CPU count, other work competed with the run."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def machine(load_before: float | None) -> dict[str, object]:
     return {
         "nproc": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity")
@@ -79,6 +84,7 @@ def machine() -> dict[str, object]:
         "cpu": _cpu_model(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "load_average": [load_before, load_average()],  # when the run started, and ended
         "versions": {
             name: _version(name) for name in ("orq-images", "httpx2", "orq-ai-sdk", "openai")
         },
@@ -100,9 +106,13 @@ def _machine_line(info: dict[str, object]) -> str:
     versions = info["versions"]
     assert isinstance(versions, dict)
     shown = ", ".join(f"{name} {version}" for name, version in versions.items() if version)
+    loads = info.get("load_average")
+    load = ""
+    if isinstance(loads, list) and None not in loads:
+        load = f"; load average {loads[0]:.1f} at the start, {loads[1]:.1f} at the end"
     return (
         f"{info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['platform']}; "
-        f"{shown}"
+        f"{shown}{load}"
     )
 
 
@@ -132,6 +142,66 @@ def write(
         "",
     ]
     (directory / "latest.md").write_text("\n".join(markdown))
+
+
+README_START = "<!-- benchmark summary: written by `python -m benchmarks` -->"
+README_END = "<!-- end of benchmark summary -->"
+_REFERENCES = ("openai", "orq-ai-sdk")
+
+
+def _summary_lines(rows: list[Row]) -> list[list[str]]:
+    """One line per orq_images row: its floor, its figure and ratio, the references."""
+    lines = []
+    for row in rows:
+        if not row.client.startswith("orq_images"):
+            continue
+        case_rows = {other.client: other for other in rows if other.case == row.case}
+        variant = row.client.removeprefix("orq_images").removeprefix(", ")
+        floor = case_rows.get(f"{BASELINE}, {variant}") if variant else None
+        ratio = row.ratio
+        if floor is not None:  # a variant is compared with raw httpx2 in the same variant
+            ratio = row.value / floor.value
+        else:
+            floor = next((o for o in case_rows.values() if o.ratio == 1.0), None)
+        shown = row.figure + ("" if ratio is None else f" ({ratio:.2f}x)")
+        references = [case_rows[name].figure if name in case_rows else "" for name in _REFERENCES]
+        lines.append(
+            [
+                row.case + (f" ({variant})" if variant else ""),
+                "" if floor is None else f"{floor.figure} ({floor.client})",
+                shown,
+                row.target,
+                row.result,
+                *references,
+            ]
+        )
+    return lines
+
+
+def readme_summary(rows: list[Row], info: dict[str, object]) -> str:
+    """The README's performance table: every orq_images row, with the machine it ran on."""
+    header = ["case", "floor", "orq_images", "target", "result", *_REFERENCES]
+    lines = [
+        README_START,
+        f"Run on {_machine_line(info)}.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *["| " + " | ".join(cells) + " |" for cells in _summary_lines(rows)],
+        README_END,
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, rows: list[Row], info: dict[str, object]) -> bool:
+    """Replace the summary between the README's markers; False if it has none."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    summary = readme_summary(rows, info)
+    readme.write_text(text[:start] + summary + text[end + len(README_END) :], encoding="utf-8")
+    return True
 
 
 def show(rows: list[Row], notes: list[str], info: dict[str, object]) -> None:

@@ -22,6 +22,7 @@ from benchmarks.contenders import ALL, Contender, available
 from benchmarks.server import BenchServer
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = RESULTS.parent.parent / "README.md"  # its performance table is rewritten too
 CASES = ("sync", "threads", "async", "http2", "cold", "parse", "upload", "retry")
 
 
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     skipped = [cls.name for cls in ALL if cls not in contenders]
     notes = [f"{name} is not installed: skipped" for name in skipped]
     started = time.perf_counter()
+    load_before = report.load_average()
     rows: list[report.Row] = []
     with BenchServer() as server:
         measure = _cases(contenders, server.url, effort)
@@ -102,12 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         "Retry: CPU of a call answered 503 then 200, less a plain call's; raw httpx2 posts "
         "again by hand.",
     ]
-    info = report.machine()
+    info = report.machine(load_before)
     report.show(rows, notes, info)
     if not args.quick and not args.case:
         report.write(rows, notes, info, RESULTS, seconds)
-        _progress(
-            f"\nwritten: {RESULTS / 'latest.json'}, {RESULTS / 'latest.md'} ({seconds:.0f} s)"
-        )
+        written = [RESULTS / "latest.json", RESULTS / "latest.md"]
+        if report.update_readme(README, rows, info):
+            written.append(README)
+        _progress(f"\nwritten: {', '.join(map(str, written))} ({seconds:.0f} s)")
     failed = [row for row in rows if row.passed is False]
     return 1 if failed else 0
