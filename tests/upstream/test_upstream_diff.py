@@ -203,6 +203,20 @@ CASES: list[tuple[str, Callable[[Document], object], list[str]]] = [
         [f"{VARIATIONS}: operation only here"],
     ),
     (
+        "a parameter added",
+        lambda d: d["paths"]["/v2/router/images/generations"]["post"].update(
+            parameters=[{"name": "x-trace", "in": "header", "schema": {"type": "string"}}]
+        ),
+        [f"{GENERATIONS} header parameter x-trace: parameter only at orq"],
+    ),
+    (
+        "a body's media type changed",
+        lambda d: d["paths"]["/v2/router/images/variations"]["post"]["requestBody"].update(
+            content={"application/json": {"schema": variation(d)}}
+        ),
+        [f"{VARIATIONS} request: media type multipart/form-data here, application/json at orq"],
+    ),
+    (
         "operations outside the image endpoints are not ours",
         lambda d: d["paths"].update(
             {"/v2/router/chat/completions": d["paths"]["/v2/router/images/generations"]}
