@@ -1,7 +1,10 @@
 """The API change report: what changed for users between two versions of the SDK.
 
-Each version is a Snapshot: its spec and the folders its packages load from. The
-report joins two views of the change:
+Each version is a Snapshot: its spec and the folders its packages load from, the
+hand-written `orq_images` as well as the generated package, so the report covers
+everything a user can import or call. The working tree's generated package is
+rebuilt from its openapi.yaml first: a spec edit shows even before
+`scripts/generate` was run. The report joins two views of the change:
 
 - the spec diff (spec_diff.py): operations, parameters, schemas, fields and enum
   values, each marked breaking or not;
@@ -36,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from codegen import spec_diff, surface_diff
 from codegen.api_change import Change
 
@@ -44,6 +49,8 @@ REPORT = ROOT / "build" / "api-changes.md"
 BREAKING_EXIT = 3
 GENERATED_PACKAGE = "orq_images_generated"
 RUNTIME_SPEC = "openapi.json"
+SPEC = "openapi.yaml"
+CONFIG = "generator-config.yaml"
 # Where each public package lives in the tree, in the order the report lists them.
 PACKAGE_FOLDERS = {GENERATED_PACKAGE: "generated", "orq_images": "overlays"}
 NO_CHANGE = "No change to the public API."
@@ -59,23 +66,36 @@ class Snapshot:
     @classmethod
     def of_package(cls, generated_package: Path) -> Snapshot:
         """A generated package folder alone, with the spec it carries."""
-        return cls(_read_spec(generated_package), (generated_package.parent,))
+        return cls(_read_spec(generated_package / RUNTIME_SPEC), (generated_package.parent,))
 
     @classmethod
     def of_tree(cls, root: Path) -> Snapshot:
-        """A project tree (a checkout, or a ref extracted by `tree_at`): all packages."""
+        """A project tree (a checkout, or a ref extracted by `tree_at`) as committed:
+        its spec and all its packages, generated/ as it holds them."""
         paths = tuple(root / folder for folder in PACKAGE_FOLDERS.values())
-        return cls(_read_spec(root / "generated" / GENERATED_PACKAGE), paths)
+        return cls(_read_spec(root / SPEC), paths)
+
+    @classmethod
+    def regenerated(cls, root: Path, scratch: Path) -> Snapshot:
+        """A project tree whose generated package is first rebuilt from its spec into
+        `scratch`: what users get from openapi.yaml as it stands."""
+        from codegen import generate  # noqa: PLC0415 - generate imports this module
+
+        package = generate.build(scratch, root / SPEC, root / CONFIG)
+        folders = [
+            package.parent if name == GENERATED_PACKAGE else root / folder
+            for name, folder in PACKAGE_FOLDERS.items()
+        ]
+        return cls(_read_spec(root / SPEC), tuple(folders))
 
 
-def _read_spec(package: Path) -> Mapping[str, Any]:
-    path = package / RUNTIME_SPEC
+def _read_spec(path: Path) -> Mapping[str, Any]:
+    """A spec: openapi.yaml, or the JSON copy a generated package carries."""
     try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SystemExit(
-            f"{path}: cannot read the spec this package was generated from: {exc}"
-        ) from exc
+        text = path.read_text(encoding="utf-8")
+        spec = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise SystemExit(f"{path}: cannot read the spec: {exc}") from exc
     if not isinstance(spec, dict):
         raise SystemExit(f"{path}: not an OpenAPI document")
     return spec
@@ -104,6 +124,8 @@ def compare(old: Snapshot, new: Snapshot) -> Report:
     """What changed from `old` to `new`."""
     specs = spec_diff.diff_specs(old.spec, new.spec)
     explained = {change.key for change in specs.changes if change.breaking}
+    # A keyword of `create` is a request field: a field's spec change explains it.
+    explained |= {change.key[-1:] for change in specs.changes if change.breaking}
     changes = list(specs.changes)
     before = surface_diff.load(list(PACKAGE_FOLDERS), old.search_paths)
     after = surface_diff.load(list(PACKAGE_FOLDERS), new.search_paths)
@@ -138,9 +160,9 @@ def publish(report: Report, path: Path) -> int:
 
 
 def tree_at(ref: str, destination: Path, cwd: Path = ROOT) -> Path:
-    """Extract the package folders of git `ref` into `destination` and return it."""
+    """Extract the spec and package folders of git `ref` into `destination`; return it."""
     listed = subprocess.run(
-        ["git", "ls-tree", "--name-only", ref, *PACKAGE_FOLDERS.values()],
+        ["git", "ls-tree", "--name-only", ref, SPEC, CONFIG, *PACKAGE_FOLDERS.values()],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -167,10 +189,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--report", type=Path, default=REPORT, help=f"where to write it (default {REPORT})"
     )
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to report on")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="orq-api-base-") as scratch:
-        old = Snapshot.of_tree(tree_at(args.since, Path(scratch)))
-        return publish(compare(old, Snapshot.of_tree(ROOT)), args.report)
+    with tempfile.TemporaryDirectory(prefix="orq-api-report-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        old = Snapshot.of_tree(tree_at(args.since, scratch / "base", cwd=args.tree))
+        new = Snapshot.regenerated(args.tree, scratch / "generated")
+        return publish(compare(old, new), args.report)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,18 @@ and read (responses), so the rules are the same wherever a schema is used:
 - not breaking: a new operation, schema, optional field or parameter, or enum
   value; a widened range; a changed server default; a deprecation; a moved path.
 
+What only clients send (request bodies, parameters, schemas only requests use) is
+an input: widening it (a type that now also accepts null or another type, a wider
+range, more enum values) breaks no caller, narrowing it does. A schema that clients
+also read keeps every type change breaking.
+
 Descriptions are documentation and are not reported.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +160,21 @@ def describe(schema: Schema, renames: Mapping[str, str] | None = None) -> str:
     return " | ".join(parts) or "any"
 
 
+def _alternatives(schema: Schema, renames: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The types a value may have: the members of a union, or of a list of types."""
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return frozenset(describe(part, renames) for part in schema[key])
+    types = schema.get("type")
+    if isinstance(types, list) and len(types) > 1:
+        return frozenset(describe({**schema, "type": kind}, renames) for kind in types)
+    return frozenset({describe(schema, renames)})
+
+
+def _listed(types: frozenset[str]) -> str:
+    return ", ".join(f"`{kind}`" for kind in sorted(types))
+
+
 def _values(values: list[Any]) -> str:
     return ", ".join(f"`{v}`" if isinstance(v, str) else f"`{json.dumps(v)}`" for v in values)
 
@@ -271,11 +292,31 @@ class _Differ:
             if name not in old and name not in renames.values():
                 self.add(False, name, "schema added", (normalized(name),))
 
+    def sent_only(self, where: str) -> bool:
+        """Whether what `where` names is only ever sent by clients (a request body or
+        parameter, or a schema only requests use): there a wider type breaks no caller."""
+        root = re.split(r"[.\[<{]", where, maxsplit=1)[0]
+        if root.endswith((" request body", " parameter")):
+            return True
+        labels = self.usage.get(root, set())
+        return bool(labels) and all(label.endswith(" request") for label in labels)
+
     def compare(self, old: Schema, new: Schema, where: str, key: tuple[str, ...]) -> None:
         """Report how `old` became `new` at `where` (a schema, field, or body)."""
         if describe(old, self.result.renames) != describe(new):
-            self.add(True, where, f"type changed from `{describe(old)}` to `{describe(new)}`", key)
-            return
+            before, after = _alternatives(old, self.result.renames), _alternatives(new)
+            if before < after and self.sent_only(where):
+                self.add(False, where, f"now also accepts {_listed(after - before)}", key)
+            else:
+                changed = f"type changed from `{describe(old)}` to `{describe(new)}`"
+                narrowed = after < before and self.sent_only(where)
+                self.add(
+                    True,
+                    where,
+                    f"no longer accepts {_listed(before - after)}" if narrowed else changed,
+                    key,
+                )
+                return
         if "$ref" in old:
             return  # the referenced schema is compared under its own name
         self.enum(old, new, where, key)

@@ -105,6 +105,62 @@ def _is_required_field(cls: griffe.Object, name: str) -> bool:
     return field is not None and field.value is None
 
 
+def _resolve_class(expression: object, anchor: griffe.Object) -> griffe.Class | None:
+    """The class an annotation or call names, if it is one of the loaded packages'."""
+    path = getattr(expression, "canonical_path", None)
+    if not isinstance(path, str):
+        return None
+    try:
+        found = anchor.modules_collection[path]
+    except KeyError:
+        return None
+    target = _target(found)
+    return target if isinstance(target, griffe.Class) else None
+
+
+def _held_class(attribute: griffe.Object) -> griffe.Class | None:
+    """The class of an attribute set to an instance, like `self.router = Router(self)`:
+    what users reach through it (`orq.router.images...`) is public API."""
+    if not isinstance(attribute, griffe.Attribute):
+        return None
+    if attribute.annotation is not None:
+        return _resolve_class(attribute.annotation, attribute)
+    value = attribute.value
+    return _resolve_class(value.function, attribute) if isinstance(value, griffe.ExprCall) else None
+
+
+def _typed_dict_keys(cls: griffe.Class) -> dict[str, bool]:
+    """A TypedDict's keys, its bases' included -> whether each is required."""
+    keys: dict[str, bool] = {}
+    for base in cls.bases:
+        base_class = _resolve_class(base, cls)
+        if base_class is not None:
+            keys.update(_typed_dict_keys(base_class))
+    total = cls.keywords.get("total", "True") != "False"
+    for name, member in cls.members.items():
+        if isinstance(member, griffe.Attribute) and member.annotation is not None:
+            spelled = str(member.annotation)
+            keys[name] = spelled.startswith("Required[") or (
+                total and not spelled.startswith("NotRequired[")
+            )
+    return keys
+
+
+def _unpacked_keywords(function: griffe.Function) -> dict[str, bool]:
+    """The keywords `**params: Unpack[SomeTypedDict]` takes -> whether each is required.
+    griffe compares named parameters; these it sees only as one `**params`."""
+    for parameter in function.parameters:
+        annotation = parameter.annotation
+        if (
+            parameter.kind is griffe.ParameterKind.var_keyword
+            and isinstance(annotation, griffe.ExprSubscript)
+            and str(annotation.left).rsplit(".", 1)[-1] == "Unpack"
+        ):
+            typed_dict = _resolve_class(annotation.slice, function)
+            return {} if typed_dict is None else _typed_dict_keys(typed_dict)
+    return {}
+
+
 def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object | None:
     """What a re-export points to, or None for things outside the packages."""
     if not isinstance(obj, griffe.Alias):
@@ -143,6 +199,11 @@ class SurfaceDiff:
         self.seen.add(old_target.path)
         if isinstance(old_target, griffe.Class) and isinstance(new_target, griffe.Class):
             yield from self.class_(old_target, new_target, path)
+        if isinstance(old_target, griffe.Function) and isinstance(new_target, griffe.Function):
+            yield from self.keywords(old_target, new_target, path, additions)
+        old_held, new_held = _held_class(old_target), _held_class(new_target)
+        if old_held is not None and new_held is not None:
+            yield from self.walk(old_held, new_held, path, additions)
         for name, new_member in new_target.members.items():
             old_member = old_target.members.get(name)
             if not new_member.is_public:
@@ -152,6 +213,26 @@ class SurfaceDiff:
                     yield Change(False, f"{path}.{name}", "added", _key(new_target, name))
             elif old_member.is_public:  # removals are griffe's
                 yield from self.walk(old_member, new_member, f"{path}.{name}", additions)
+
+    def keywords(
+        self, old: griffe.Function, new: griffe.Function, path: str, additions: bool
+    ) -> Iterator[Change]:
+        """Changes to the keywords a `**params: Unpack[...]` takes. Keyed by the keyword
+        alone: the same TypedDict serves several methods, and a spec change that
+        removed the field already explains the keyword."""
+        before, after = _unpacked_keywords(old), _unpacked_keywords(new)
+        for name in before.keys() - after.keys():
+            yield Change(True, path, f"keyword `{name}` removed", (normalized(name),))
+        for name, required in after.items():
+            if name not in before:
+                if required:
+                    yield Change(
+                        True, path, f"required keyword `{name}` added", (normalized(name),)
+                    )
+                elif additions:
+                    yield Change(False, path, f"keyword `{name}` added", (normalized(name),))
+            elif required and not before[name]:
+                yield Change(True, path, f"keyword `{name}` is now required", (normalized(name),))
 
     def type_change(self, old: object, new: object) -> str | None:
         if old is None or new is None:

@@ -312,12 +312,67 @@ def spec_with(**request_props: Any) -> Spec:
             {"type": "string", "enum": ["a"]},
             (True, "now limited to `a`"),
         ),
+        # Inputs: widening breaks no caller, narrowing does.
+        ({"type": "string"}, {"type": ["string", "null"]}, (False, "now also accepts `null`")),
+        ({"type": ["string", "null"]}, {"type": "string"}, (True, "no longer accepts `null`")),
+        (
+            {"type": "integer"},
+            {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+            (False, "now also accepts `null`"),
+        ),
+        (
+            {"type": "integer"},
+            {"type": ["integer", "string"]},
+            (False, "now also accepts `string`"),
+        ),
+        (
+            {"type": "string", "enum": ["a"]},
+            {"type": "string", "enum": ["a", "b"]},
+            (False, "enum value(s) `b` added"),
+        ),
+        (
+            {"type": "string", "enum": ["a", "b"]},
+            {"type": "string", "enum": ["a"]},
+            (True, "enum value(s) `b` removed"),
+        ),
+        (
+            {"type": "integer", "minimum": 1},
+            {"type": "integer", "minimum": 0},
+            (False, "`minimum` changed from 1 to 0"),
+        ),
+        (
+            {"type": "integer", "minimum": 0},
+            {"type": "integer", "minimum": 1},
+            (True, "`minimum` changed from 0 to 1"),
+        ),
     ],
 )
 def test_field_rules(before: Spec, after: Spec, expected: tuple[bool, str]) -> None:
     changes = diff_specs(spec_with(count=before), spec_with(count=after)).changes
     assert [(c.breaking, c.subject, c.description) for c in changes] == [
         (expected[0], "ThingRequest.count", f"{expected[1]} (createThing request)")
+    ]
+
+
+def test_a_field_clients_read_may_not_become_nullable() -> None:
+    """The same schema in a response: readers would meet a None they never handled."""
+    before, after = spec_with(count={"type": "integer"}), spec_with(count={"type": "integer"})
+    after["components"]["schemas"]["ThingRequest"]["properties"]["count"]["type"] = [
+        "integer",
+        "null",
+    ]
+    for spec in (before, after):
+        ok = spec["paths"]["/things"]["post"]["responses"]["200"]
+        ok["content"] = {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ThingRequest"}}
+        }
+    changes = diff_specs(before, after).changes
+    assert [(c.breaking, c.description) for c in changes] == [
+        (
+            True,
+            "type changed from `integer` to `integer | null` "
+            "(createThing request, createThing response)",
+        )
     ]
 
 
@@ -342,30 +397,61 @@ def test_parameters_and_media_types() -> None:
     assert reverse == [(True, "parameter removed"), (True, "parameter removed")]
 
 
-def test_since_compares_a_git_ref_with_the_tree(baseline: Path, tmp_path: Path) -> None:
-    """`tree_at` extracts a committed version; the working tree then loses a field."""
+@pytest.fixture
+def repo(baseline: Path, tmp_path: Path) -> Path:
+    """A committed copy of the project: spec, generator settings, both packages."""
     repo = tmp_path / "repo"
     shutil.copytree(baseline / "generated", repo / "generated")
     shutil.copytree(ROOT / "overlays", repo / "overlays", ignore=shutil.ignore_patterns("__py*"))
+    shutil.copy(baseline / "openapi.yaml", repo / "openapi.yaml")
+    shutil.copy(ROOT / "generator-config.yaml", repo / "generator-config.yaml")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "base"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+    return repo
 
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
-    git("init", "-q")
-    git("add", ".")
-    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "base")
-    spec = yaml.safe_load((baseline / "openapi.yaml").read_text(encoding="utf-8"))
+def report_since_head(repo: Path) -> tuple[int, list[str]]:
+    """The PR report: HEAD (the base branch) against the working tree."""
+    report = repo / "build" / "api-changes.md"
+    code = api_report.main(["--since", "HEAD", "--tree", str(repo), "--report", str(report)])
+    return code, report.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_spec_edit_is_reported_before_it_is_regenerated(repo: Path) -> None:
+    spec = yaml.safe_load((repo / "openapi.yaml").read_text(encoding="utf-8"))
     variation_props(spec).pop("name")
-    (tmp_path / "openapi.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
-    argv = ["--spec", str(tmp_path / "openapi.yaml"), "--generated", str(repo / "generated")]
-    assert generate.main([*argv, "--report", str(tmp_path / "one.md")]) == 3
+    (repo / "openapi.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert report_since_head(repo) == (
+        3,
+        [
+            "- **Breaking:** `CreateImageVariationRequest.name`: field removed "
+            "(createImageVariation request)"
+        ],
+    )
 
-    old = api_report.Snapshot.of_tree(api_report.tree_at("HEAD", tmp_path / "old", cwd=repo))
-    report = api_report.compare(old, api_report.Snapshot.of_tree(repo))
-    assert [(c.breaking, c.subject) for c in report.changes] == [
-        (True, "CreateImageVariationRequest.name")
+
+def test_a_keyword_renamed_in_the_hand_written_code_is_breaking(repo: Path) -> None:
+    params = repo / "overlays" / "orq_images" / "_params.py"
+    text = params.read_text(encoding="utf-8")
+    assert text.count("    timeout_ms: int\n") == 1
+    params.write_text(text.replace("    timeout_ms: int\n", "    timeout_millis: int\n"))
+    code, lines = report_since_head(repo)
+    assert code == 3
+    assert lines == [
+        "- **Breaking:** `orq_images.AsyncOrq.router.images.generations.create`: "
+        "keyword `timeout_ms` removed",
+        "- **Non-breaking:** `orq_images.AsyncOrq.router.images.generations.create`: "
+        "keyword `timeout_millis` added",
     ]
-    assert report.exit_code == 3
+
+
+def test_no_change_since_head(repo: Path) -> None:
+    assert report_since_head(repo) == (0, ["No change to the public API."])
 
 
 def test_enum_value_added_in_the_middle_breaks_the_positional_member_names(
