@@ -7,7 +7,9 @@ break). Other API changes bump the minor version; no API change bumps the patch.
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -28,9 +30,14 @@ def parse(text: str) -> Version | None:
 
 
 def read_version(path: Path) -> str:
-    match = _VERSION.search(path.read_text(encoding="utf-8"))
+    return read_version_text(path.read_text(encoding="utf-8"), str(path))
+
+
+def read_version_text(text: str, where: str) -> str:
+    """The version a _version.py holds; `where` names it in the error."""
+    match = _VERSION.search(text)
     if match is None:
-        raise SystemExit(f'{path}: expected a line `__version__ = "X.Y.Z"`')
+        raise SystemExit(f'{where}: expected a line `__version__ = "X.Y.Z"`')
     return match[1]
 
 
@@ -55,3 +62,16 @@ def bump(version: str, level: Level) -> str:
     if level in ("major", "minor"):
         return f"{major}.{minor + 1}.0"
     return f"{major}.{minor}.{patch + 1}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m releasing.version --next-breaking`: the release a breaking change makes."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--next-breaking", action="store_true", required=True)
+    parser.parse_args(argv)
+    print(bump(read_version(VERSION_FILE), "major"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

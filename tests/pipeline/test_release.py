@@ -1,7 +1,7 @@
 """scripts/release, on clones of this repository (never the tree itself): which
-version it picks from the tags and the API change report, and the whole run,
-dry and not, down to the smoke test of the wheel in a fresh venv. No test
-uploads: --upload is only checked to refuse a dirty tree before anything else."""
+version it picks from the tags and the API change report, what it refuses before
+building, and a dry run down to the smoke test of the wheel in a fresh venv. The
+whole loop, uploads included, is test_release_loop.py."""
 
 from __future__ import annotations
 
@@ -193,32 +193,33 @@ def test_dry_run_builds_and_smoke_tests_without_touching_the_tree(
     assert read_version(repo / VERSION_FILE) == "0.1.0"
 
 
-def test_release_writes_the_version_and_changelog_and_prints_the_upload(
-    after_release: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    repo = clone(after_release, tmp_path / "repo")
-    assert release.main(["--repo", str(repo)]) == 0
-    printed = capsys.readouterr().out
-    assert read_version(repo / VERSION_FILE) == "0.2.0"
-    changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert changelog.index(
-        "## 0.2.0\n\n- **Non-breaking:** `CreateImageVariationRequest.style`"
-    ) < (changelog.index("## 0.1.0"))
-    assert git(repo, "status", "--porcelain").split("\n")[:2] == [
-        " M CHANGELOG.md",
-        f" M {VERSION_FILE}",
-    ]
-    wheel = repo / "dist" / "orq_images-0.2.0-py3-none-any.whl"
-    assert wheel.is_file()
-    assert f"-m twine upload {repo / 'dist' / 'orq_images-0.2.0-py3-none-any.whl'}" in printed
-
-
 def test_upload_refuses_a_dirty_tree_before_anything_else(origin: Path, tmp_path: Path) -> None:
     repo = clone(origin, tmp_path / "repo")
     (repo / "README.md").write_text("edited\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="clean tree"):
         release.main(["--upload", "--repo", str(repo), "--dist", str(tmp_path / "dist")])
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_release_tag_naming_another_version_is_refused(origin: Path, tmp_path: Path) -> None:
+    repo = clone(origin, tmp_path / "repo")
+    git(repo, "tag", "-a", "v0.1.1", "-m", "Release 0.1.1")
+    with pytest.raises(
+        SystemExit,
+        match=r"^tag v0\.1\.1 does not match overlays/.*/_version\.py, which says 0\.1\.0: ",
+    ):
+        release.main(["--dry-run", "--repo", str(repo), "--dist", str(tmp_path / "dist")])
+    assert not (tmp_path / "dist").exists()
+
+
+def test_the_tag_being_released_must_be_at_head(origin: Path, tmp_path: Path) -> None:
+    """The release workflow passes the tag it was started for."""
+    repo = clone(origin, tmp_path / "repo")
+    with pytest.raises(SystemExit, match=r"^tag v0\.1\.0 is not at HEAD"):
+        release.main(["--dry-run", "--tag", "v0.1.0", "--repo", str(repo)])
+    git(repo, "tag", "-a", "v0.2.0", "-m", "Release 0.2.0")
+    with pytest.raises(SystemExit, match=r"^tag v0\.2\.0 does not match"):
+        release.main(["--dry-run", "--tag", "v0.2.0", "--repo", str(repo)])
 
 
 def test_dry_run_and_upload_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,10 +14,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-# A release tag (v6.0.2) or a full commit hash; branches and bare majors move.
-PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+# A full commit hash, with the release it is in a comment: tags, branches and bare
+# majors can be moved to other code.
+PINNED = re.compile(r"^\s*(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 SUPPORTED = ["3.11", "3.12", "3.13", "3.14"]
-WORKFLOW_FILES = ["ci.yml", "release.yml", "upstream.yml"]
+WORKFLOW_FILES = ["api-changes.yml", "ci.yml", "release.yml", "upstream.yml"]
 Workflow = dict[str, Any]
 
 
@@ -47,10 +48,23 @@ def test_structure(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
-def test_every_action_is_pinned_to_a_version(name: str) -> None:
-    used = [step["uses"] for step in steps(load(name)) if "uses" in step]
-    assert used
-    assert [action for action in used if not PINNED.match(action)] == []
+def test_every_action_is_pinned_to_a_commit(name: str) -> None:
+    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
+    used = [line for line in lines if re.match(r"^\s*(- )?uses:", line)]
+    assert len(used) == sum("uses" in step for step in steps(load(name)))
+    assert [line for line in used if not PINNED.match(line)] == []
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_jobs_that_install_the_tools_cache_pip_and_npm(name: str) -> None:
+    for job_id, job in load(name)["jobs"].items():
+        commands = " ".join(step.get("run", "") for step in job["steps"])
+        if not re.search(r"\.ci/run|scripts/(bootstrap|test|generate|release)", commands):
+            continue
+        uses = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
+        assert uses["actions/setup-python"]["with"]["cache"] == "pip", job_id
+        if re.search(r"\.ci/run|scripts/(bootstrap|test|release)", commands):
+            assert uses["actions/cache"]["with"]["path"] == "~/.npm", job_id
 
 
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
@@ -77,23 +91,51 @@ def test_ci_runs_the_test_command_on_every_supported_python() -> None:
     assert declared == SUPPORTED
 
 
-def test_ci_runs_the_drift_check_and_reports_api_changes() -> None:
+def test_ci_runs_the_drift_check() -> None:
     jobs = load("ci.yml")["jobs"]
     assert [step["run"] for step in jobs["drift"]["steps"] if "run" in step] == [
         "scripts/generate --check"
     ]
-    report = " ".join(step.get("run", "") for step in jobs["api-changes"]["steps"])
-    assert "codegen.api_report" in report
-    assert "--since" in report
 
 
-def test_release_publishes_tags_through_trusted_publishing() -> None:
+def test_pull_requests_get_the_api_change_report_and_a_label_gate() -> None:
+    workflow = load("api-changes.yml")
+    # Adding or removing the label must run the gate again.
+    assert {"labeled", "unlabeled", "opened", "synchronize"} <= set(
+        workflow["on"]["pull_request"]["types"]
+    )
+    (job,) = workflow["jobs"].values()
+    report, gate = (
+        step
+        for step in job["steps"]
+        if "codegen" in step.get("run", "") or "breaking-change" in step.get("if", "")
+    )
+    assert "codegen.api_report" in report["run"]
+    assert '--since "origin/$BASE_REF"' in report["run"]
+    assert "contains(github.event.pull_request.labels.*.name, 'breaking-change')" in gate["if"]
+    # The report regenerates from the spec: nothing reads the generated copy.
+    assert "generated/" not in (WORKFLOWS / "api-changes.yml").read_text(encoding="utf-8")
+    # In 0.x a break bumps the minor version: the message names the real next version.
+    assert "releasing.version --next-breaking" in gate["run"]
+    assert "major" not in gate["run"]
+
+
+def test_release_tests_checks_the_tag_then_publishes_through_trusted_publishing() -> None:
     release = load("release.yml")
     assert release["on"] == {"push": {"tags": ["v*"]}}
     assert release["permissions"] == {"contents": "read"}
-    build, publish = release["jobs"]["build"], release["jobs"]["publish"]
-    assert any("scripts/release --dry-run" in step.get("run", "") for step in build["steps"])
+    test, build, publish = (release["jobs"][job] for job in ("test", "build", "publish"))
+    assert [step["run"] for step in test["steps"] if "run" in step] == [".ci/run"]
+    assert build["needs"] == "test"
     assert publish["needs"] == "build"
+    commands = [step.get("run", "") for step in build["steps"]]
+    on_main = next(i for i, run in enumerate(commands) if "merge-base --is-ancestor" in run)
+    assert '"$GITHUB_SHA" origin/main' in commands[on_main]
+    built = next(i for i, run in enumerate(commands) if "scripts/release --dry-run" in run)
+    assert on_main < built
+    assert '--tag "$TAG"' in commands[built]
+    checkout = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == "0"  # origin/main and the tags
     assert publish["permissions"] == {"id-token": "write"}
     assert publish["environment"]["name"] == "pypi"
     uses = [step["uses"] for step in publish["steps"]]
