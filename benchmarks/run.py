@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         "Async: one async client, the given number of calls awaited at once.",
         "HTTP/2: prior knowledge over plain TCP (h2c), all calls multiplexed on one "
         "connection; ratios to raw httpx2 over HTTP/1.1.",
-        "Cold start: wall time of a fresh `python -c` doing the import and one call, "
-        "interpreter start-up included.",
-        "Large response: the whole call with the HTTP client answering from memory, "
-        "against json.loads of the same bytes.",
+        "Cold start: CPU time of a fresh `python -c` doing the import and one call, "
+        "interpreter start-up included, in interleaved rounds.",
+        "Large response: CPU of the whole call with the HTTP client answering from memory, "
+        "against json.loads of the same bytes, in interleaved rounds.",
         "Upload memory: a fresh process per case; extra peak over the moment before the "
         "call, as Python allocations (tracemalloc, the figure) and as resident set (VmHWM); "
         "the target holds both under 2 MB.",

@@ -53,7 +53,8 @@ def _calls_for(wall_per_call: float, budget_s: float, multiple: int = 1) -> int:
     return max(multiple, calls // multiple * multiple)
 
 
-def _order(names: list[str], round_number: int) -> list[str]:
+def round_order(names: list[str], round_number: int) -> list[str]:
+    """The order contenders run in: as given, reversed every other round."""
     return names if round_number % 2 == 0 else names[::-1]
 
 
@@ -86,7 +87,7 @@ def compare_sync(
             sizes[name] = _calls_for(wall / warmup, budget_s, threads)
         results = {name: Rounds() for name in calls}
         for round_number in range(rounds):
-            for name in _order(list(calls), round_number):
+            for name in round_order(list(calls), round_number):
                 cpu, wall = _run_sync(calls[name], sizes[name], threads, pool)
                 results[name].add(cpu, wall, sizes[name])
     return results
@@ -114,19 +115,21 @@ async def compare_async(
         sizes[name] = _calls_for(wall / warmup, budget_s, in_flight)
     results = {name: Rounds() for name in calls}
     for round_number in range(rounds):
-        for name in _order(list(calls), round_number):
+        for name in round_order(list(calls), round_number):
             cpu, wall = await _run_async(calls[name], sizes[name], in_flight)
             results[name].add(cpu, wall, sizes[name])
     return results
 
 
-def time_repeated(call: SyncCall, repeats: int) -> list[float]:
-    """Wall milliseconds of each of `repeats` calls, after one untimed call."""
-    call()
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
+def time_each(calls: dict[str, SyncCall], repeats: int) -> dict[str, list[float]]:
+    """CPU milliseconds of each call, once per round for `repeats` rounds, after one untimed."""
+    for call in calls.values():
         call()
-        times.append((time.perf_counter() - start) * 1000)
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for round_number in range(repeats):
+        for name in round_order(list(calls), round_number):
+            gc.collect()
+            start = time.process_time()
+            calls[name]()
+            times[name].append((time.process_time() - start) * 1000)
     return times
