@@ -4,28 +4,51 @@
         res = orq.router.images.generations.create(prompt=..., model=...)
 
 Both share one base for settings, request building and response parsing
-(_request.py); they differ only in how they send. Retries live in the HTTP
-transport (_retry.py), so every request, downloads included, goes through them.
+(_request.py), and one send flow with retries and deadlines (_send.py); they
+differ only in the httpx client that performs it. An `http_client` passed in is
+used as it is and never modified.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx2
 
-from ._exceptions import APIConnectionError, APITimeoutError, OrqError
-from ._request import ClientSettings, build_request, download_error, parse_response, timeout_from_ms
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    OrqError,
+)
+from ._request import build_request, parse_response, timeout_from_ms
 from ._resources import AsyncRouter, Router
 from ._response import RawResponse
-from ._retry import AsyncRetryTransport, RetryConfig, RetryTransport
+from ._retry import RetryConfig
+from ._send import Flow, MemoryBody, adrive, attempts, drive
+from ._settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    ClientSettings,
+    make_settings,
+)
 
-DEFAULT_BASE_URL = "https://api.orq.ai"
-DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
+
 DEFAULT_CONNECTION_LIMITS = httpx2.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0
 )
@@ -40,50 +63,6 @@ a call is never sent on a connection the server is closing.
 """
 
 
-def _settings(
-    api_key: str | None,
-    server_url: str | None,
-    timeout_ms: int | None,
-    retry_config: RetryConfig | None,
-) -> ClientSettings:
-    key = api_key or os.environ.get("ORQ_API_KEY")
-    if not key:
-        raise OrqError(
-            "no API key: pass Orq(api_key=...) or set the ORQ_API_KEY environment variable"
-        )
-    base_url = server_url or os.environ.get("ORQ_BASE_URL") or DEFAULT_BASE_URL
-    if not base_url.startswith(("http://", "https://")):
-        raise OrqError(f"server_url must start with http:// or https://, got {base_url!r}")
-    if retry_config is not None and not isinstance(retry_config, RetryConfig):
-        raise TypeError(f"retry_config: expected a RetryConfig, got {retry_config!r}")
-    return ClientSettings(
-        api_key=key,
-        base_url=base_url,
-        timeout=DEFAULT_TIMEOUT if timeout_ms is None else timeout_from_ms(timeout_ms),
-        retry=retry_config or RetryConfig(),
-    )
-
-
-@contextmanager
-def _transport_errors(request: httpx2.Request) -> Iterator[None]:
-    """httpx's exceptions, as the SDK's; the original stays as __cause__."""
-    try:
-        yield
-    except httpx2.TimeoutException as exc:
-        message = f"{request.method} {request.url} timed out ({type(exc).__name__})"
-        raise APITimeoutError(message, request=request) from exc
-    except httpx2.TransportError as exc:
-        message = f"{request.method} {request.url} failed: {type(exc).__name__}: {exc}"
-        raise APIConnectionError(message, request=request) from exc
-
-
-def _download_request(settings: ClientSettings, url: str) -> httpx2.Request:
-    # No Authorization header: an image URL may point at another host.
-    request = httpx2.Request("GET", url, headers={"Accept": "image/*"})
-    request.extensions = {"timeout": settings.timeout.as_dict()}
-    return request
-
-
 def _pool_limits(given: object, limits: httpx2.Limits | None) -> httpx2.Limits:
     if limits is not None and given is not None:
         raise OrqError(
@@ -95,86 +74,173 @@ def _pool_limits(given: object, limits: httpx2.Limits | None) -> httpx2.Limits:
     return limits or DEFAULT_CONNECTION_LIMITS
 
 
-def _client_with_retries(
-    given: httpx2.Client | None, settings: ClientSettings, limits: httpx2.Limits
-) -> httpx2.Client:
-    """The SDK's own client, or the caller's with the retry layer around its transport."""
-    if given is None:
-        transport = RetryTransport(httpx2.HTTPTransport(limits=limits), settings.retry)
-        return httpx2.Client(transport=transport, timeout=settings.timeout)
-    if not isinstance(given._transport, RetryTransport):
-        given._transport = RetryTransport(given._transport, settings.retry)
-    return given
+@contextmanager
+def _transport_errors() -> Iterator[None]:
+    """httpx's exceptions, as the SDK's; the original stays as __cause__."""
+    try:
+        yield
+    except httpx2.TransportError as exc:
+        request = exc.request
+        # No query in messages: a download URL may carry a signature there.
+        where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
+        if isinstance(exc, httpx2.TimeoutException):
+            message = f"{where} timed out ({type(exc).__name__})"
+            raise APITimeoutError(message, request=request) from exc
+        message = f"{where} failed: {type(exc).__name__}: {exc}"
+        raise APIConnectionError(message, request=request) from exc
 
 
-def _async_client_with_retries(
-    given: httpx2.AsyncClient | None, settings: ClientSettings, limits: httpx2.Limits
-) -> httpx2.AsyncClient:
-    """The async twin of _client_with_retries."""
-    if given is None:
-        transport = AsyncRetryTransport(httpx2.AsyncHTTPTransport(limits=limits), settings.retry)
-        return httpx2.AsyncClient(transport=transport, timeout=settings.timeout)
-    if not isinstance(given._transport, AsyncRetryTransport):
-        given._transport = AsyncRetryTransport(given._transport, settings.retry)
-    return given
+def _answer_too_large(response: httpx2.Response, limit: int) -> OrqError:
+    return APIResponseValidationError(
+        f"the {response.status_code} response is larger than the client's "
+        f"max_response_bytes ({limit:,} bytes)",
+        response=response,
+        body=None,
+    )
 
 
 class _BaseClient:
+    """What both clients share: settings, request building, parsing, the download flows."""
+
     _settings: ClientSettings
+    _limits: httpx2.Limits
+    _closed: bool = False
+
+    def _configure(
+        self,
+        *,
+        api_key: str | None,
+        server_url: str | None,
+        timeout_ms: float | None,
+        retry_config: RetryConfig | None,
+        max_response_bytes: int,
+        allow_link_local_urls: bool,
+    ) -> None:
+        self._settings = make_settings(
+            api_key=api_key,
+            server_url=server_url,
+            timeout=DEFAULT_TIMEOUT if timeout_ms is None else timeout_from_ms(timeout_ms),
+            retry_config=retry_config,
+            max_response_bytes=max_response_bytes,
+            allow_link_local_urls=allow_link_local_urls,
+        )
+        self._answers = MemoryBody(self._settings.max_response_bytes, _answer_too_large)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(server_url={self._settings.base_url!r})"
 
-    def _async_http(self) -> httpx2.AsyncClient:
-        raise NotImplementedError
+    def _closed_error(self) -> OrqError:
+        return OrqError(
+            f"this {type(self).__name__} client was closed; make a new one to send requests"
+        )
 
-    def _request(self, operation_id: str, params: Mapping[str, Any]) -> httpx2.Request:
-        return build_request(self._settings, self._default_headers(), operation_id, params)
+    def _check_open(self, http: httpx2.Client | httpx2.AsyncClient) -> None:
+        if self._closed:
+            raise self._closed_error()
+        if http.is_closed:
+            raise OrqError(f"the http_client given to {type(self).__name__} has been closed")
+
+    def _call_flow(self, operation_id: str, params: Mapping[str, Any]) -> Flow:
+        request = build_request(self._settings, self._default_headers(), operation_id, params)
+        return attempts(request, self._settings.retry, self._answers)
 
     def _default_headers(self) -> httpx2.Headers:
         raise NotImplementedError
 
-    async def _async_download(self, url: str) -> bytes:
-        request = _download_request(self._settings, url)
-        with _transport_errors(request):
-            response = await self._async_http().send(request)
-        error = download_error(response)
-        if error is not None:
-            raise error
-        return response.content
-
-    async def _call_async(
-        self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False
-    ) -> Any:
-        request = self._request(operation_id, params)
-        with _transport_errors(request):
-            response = await self._async_http().send(request)
-        return self._finish(operation_id, response, None, self._async_download, detailed)
-
-    @staticmethod
-    def _finish(
-        operation_id: str,
-        response: httpx2.Response,
-        download: Any,
-        async_download: Any,
-        detailed: bool,
-    ) -> Any:
+    def _finish(self, operation_id: str, response: httpx2.Response, detailed: bool) -> Any:
         if not detailed:
-            return parse_response(operation_id, response, download, async_download)
+            return parse_response(operation_id, response, self)
         if not response.is_success:
-            parse_response(operation_id, response, download, async_download)  # raises
-        return RawResponse(
-            response, lambda: parse_response(operation_id, response, download, async_download)
+            parse_response(operation_id, response, self)  # raises
+        return RawResponse(response, lambda: parse_response(operation_id, response, self))
+
+    def _download_flow(self, url: str, target: Any) -> Flow:
+        from ._download import ImageBody, download  # noqa: PLC0415 - only URL images need it
+
+        limit = self._settings.max_response_bytes
+        return download(
+            url,
+            ImageBody(limit, target),
+            timeout=self._settings.timeout,
+            retry=self._settings.retry,
+            allow_link_local=self._settings.allow_link_local_urls,
         )
+
+    def _image_in_memory(self) -> MemoryBody:
+        from ._download import too_large  # noqa: PLC0415
+
+        return MemoryBody(self._settings.max_response_bytes, too_large)
+
+    def _image_in_file(self, file: Any) -> Any:
+        from ._download import FileBody  # noqa: PLC0415
+
+        return FileBody(file, self._settings.max_response_bytes)
+
+    # The Fetcher of images from this client (see _images.py). Each client provides
+    # the http clients: `_download_http` (sync) and `_adownload_http` (async).
+
+    def _download_http(self) -> AbstractContextManager[httpx2.Client]:
+        raise OrqError(
+            "this image came from an async client: use `await image.ato_bytes()` "
+            "or `await image.asave(path)`"
+        )
+
+    def _adownload_http(self) -> AbstractAsyncContextManager[httpx2.AsyncClient]:
+        raise NotImplementedError
+
+    def to_bytes(self, url: str) -> bytes:
+        with self._download_http() as http, _transport_errors():
+            return drive(http, self._download_flow(url, self._image_in_memory())).content
+
+    def save(self, url: str, path: Path) -> None:
+        from ._download import replacing  # noqa: PLC0415
+
+        with self._download_http() as http, _transport_errors(), replacing(path) as file:
+            drive(http, self._download_flow(url, self._image_in_file(file)))
+
+    async def ato_bytes(self, url: str) -> bytes:
+        async with self._adownload_http() as http:
+            with _transport_errors():
+                flow = self._download_flow(url, self._image_in_memory())
+                return (await adrive(http, flow)).content
+
+    async def asave(self, url: str, path: Path) -> None:
+        from ._download import replacing  # noqa: PLC0415
+
+        async with self._adownload_http() as http:
+            with _transport_errors(), replacing(path) as file:
+                await adrive(http, self._download_flow(url, self._image_in_file(file)))
+
+    def _new_http(self) -> httpx2.Client:
+        return httpx2.Client(timeout=self._settings.timeout, limits=self._limits)
+
+    def _new_async_http(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(timeout=self._settings.timeout, limits=self._limits)
+
+
+async def _closed_with_loop(http: httpx2.AsyncClient) -> AsyncIterator[None]:
+    """Closes `http` when its event loop shuts down (asyncio.run finalizes async generators)."""
+    try:
+        yield
+    finally:
+        await http.aclose()
 
 
 class Orq(_BaseClient):
     """The synchronous client; `create_async` methods are there too, as in orq's SDK.
 
-    `http_client`: an httpx2.Client to send through (not closed by the SDK); the
-    SDK wraps its transport with the retry layer.
-    `connection_limits`: the pool of the SDK's own connections (default
-    DEFAULT_CONNECTION_LIMITS); not with `http_client`, whose limits are its own.
+    - `http_client`: an httpx2.Client to send through. It is used as it is (its
+      transport, proxies and other requests are left alone) and not closed by the SDK.
+    - `async_http_client`: an httpx2.AsyncClient for the `create_async` calls;
+      without it, one is made for each event loop they run in, and closed with
+      that loop or by `close()`.
+    - `connection_limits`: the pool of the SDK's own connections (default
+      DEFAULT_CONNECTION_LIMITS); not with `http_client`, whose limits are its own.
+    - `timeout_ms`: the most one attempt may take, from connecting to the last
+      byte of the answer; each retry gets its own.
+    - `max_response_bytes`: the largest answer read, API response or image download.
+    - `allow_link_local_urls`: download image URLs on link-local and cloud-metadata
+      addresses too (refused by default).
     """
 
     def __init__(
@@ -182,51 +248,120 @@ class Orq(_BaseClient):
         api_key: str | None = None,
         *,
         server_url: str | None = None,
-        timeout_ms: int | None = None,
+        timeout_ms: float | None = None,
         retry_config: RetryConfig | None = None,
         http_client: httpx2.Client | None = None,
+        async_http_client: httpx2.AsyncClient | None = None,
         connection_limits: httpx2.Limits | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_link_local_urls: bool = False,
     ) -> None:
-        self._settings = _settings(api_key, server_url, timeout_ms, retry_config)
+        self._configure(
+            api_key=api_key,
+            server_url=server_url,
+            timeout_ms=timeout_ms,
+            retry_config=retry_config,
+            max_response_bytes=max_response_bytes,
+            allow_link_local_urls=allow_link_local_urls,
+        )
         self._limits = _pool_limits(http_client, connection_limits)
         self._owns_http = http_client is None
-        self._http = _client_with_retries(http_client, self._settings, self._limits)
-        self._lazy_async_http: httpx2.AsyncClient | None = None
+        self._http = http_client or self._new_http()
+        self._given_async_http = async_http_client
+        self._loop_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, AsyncIterator[None]]
+        ] = weakref.WeakKeyDictionary()
         self.router = Router(self)
 
     def _default_headers(self) -> httpx2.Headers:
         return self._http.headers
 
-    def _async_http(self) -> httpx2.AsyncClient:
-        if self._lazy_async_http is None:
-            self._lazy_async_http = _async_client_with_retries(None, self._settings, self._limits)
-        return self._lazy_async_http
-
-    def _download(self, url: str) -> bytes:
-        request = _download_request(self._settings, url)
-        with _transport_errors(request):
-            response = self._http.send(request)
-        error = download_error(response)
-        if error is not None:
-            raise error
-        return response.content
-
     def _call(self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False) -> Any:
-        request = self._request(operation_id, params)
-        with _transport_errors(request):
-            response = self._http.send(request)
-        return self._finish(operation_id, response, self._download, None, detailed)
+        self._check_open(self._http)
+        flow = self._call_flow(operation_id, params)
+        with _transport_errors():
+            response = drive(self._http, flow)
+        return self._finish(operation_id, response, detailed)
+
+    async def _async_http(self) -> httpx2.AsyncClient:
+        if self._closed:
+            raise self._closed_error()
+        if self._given_async_http is not None:
+            return self._given_async_http
+        import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
+
+        loop = asyncio.get_running_loop()
+        known = self._loop_clients.get(loop)
+        if known is not None:
+            return known[0]
+        http = self._new_async_http()
+        closer = _closed_with_loop(http)
+        await anext(closer)
+        self._loop_clients[loop] = (http, closer)
+        return http
+
+    async def _call_async(
+        self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False
+    ) -> Any:
+        http = await self._async_http()
+        self._check_open(http)
+        flow = self._call_flow(operation_id, params)
+        with _transport_errors():
+            response = await adrive(http, flow)
+        return self._finish(operation_id, response, detailed)
+
+    @contextmanager
+    def _download_http(self) -> Iterator[httpx2.Client]:
+        if not self._http.is_closed:
+            yield self._http
+        elif self._owns_http:
+            # The client was closed after the call: a short-lived connection, same settings.
+            with self._new_http() as http:
+                yield http
+        else:
+            raise OrqError(
+                "cannot download this image: the http_client given to Orq has been closed"
+            )
+
+    @asynccontextmanager
+    async def _adownload_http(self) -> AsyncIterator[httpx2.AsyncClient]:
+        if self._closed and self._given_async_http is None:
+            async with self._new_async_http() as http:
+                yield http
+        else:
+            http = await self._async_http()
+            if http.is_closed:
+                raise OrqError(
+                    "cannot download this image: the async_http_client given to Orq has been closed"
+                )
+            yield http
 
     def close(self) -> None:
-        """Close the connections the SDK opened (not those of an http_client passed in)."""
+        """Close the connections the SDK opened (not those of http clients passed in)."""
+        self._closed = True
         if self._owns_http:
             self._http.close()
+        if not self._loop_clients:
+            return
+        import asyncio  # noqa: PLC0415 - only if create_async was used
+
+        for loop, (http, _) in list(self._loop_clients.items()):
+            if loop.is_closed():
+                continue  # its connections were closed as it shut down
+            if loop.is_running():
+                asyncio.run_coroutine_threadsafe(http.aclose(), loop)
+            else:
+                loop.run_until_complete(http.aclose())
+        self._loop_clients.clear()
 
     async def aclose(self) -> None:
         """Close, including the async connections `create_async` opened."""
+        import asyncio  # noqa: PLC0415
+
+        known = self._loop_clients.pop(asyncio.get_running_loop(), None)
+        if known is not None:
+            await known[0].aclose()
         self.close()
-        if self._lazy_async_http is not None:
-            await self._lazy_async_http.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -246,34 +381,71 @@ class Orq(_BaseClient):
 
 
 class AsyncOrq(_BaseClient):
-    """The asynchronous client: the same calls as `Orq`, awaited, with the same settings."""
+    """The asynchronous client: the same calls and options as `Orq`, awaited.
+
+    `http_client`: an httpx2.AsyncClient to send through, used as it is and not
+    closed by the SDK. `connection_limits`: as for `Orq`.
+    """
 
     def __init__(
         self,
         api_key: str | None = None,
         *,
         server_url: str | None = None,
-        timeout_ms: int | None = None,
+        timeout_ms: float | None = None,
         retry_config: RetryConfig | None = None,
         http_client: httpx2.AsyncClient | None = None,
         connection_limits: httpx2.Limits | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_link_local_urls: bool = False,
     ) -> None:
-        self._settings = _settings(api_key, server_url, timeout_ms, retry_config)
-        limits = _pool_limits(http_client, connection_limits)
+        self._configure(
+            api_key=api_key,
+            server_url=server_url,
+            timeout_ms=timeout_ms,
+            retry_config=retry_config,
+            max_response_bytes=max_response_bytes,
+            allow_link_local_urls=allow_link_local_urls,
+        )
+        self._limits = _pool_limits(http_client, connection_limits)
         self._owns_http = http_client is None
-        self._http = _async_client_with_retries(http_client, self._settings, limits)
+        self._http = http_client or self._new_async_http()
         self.router = AsyncRouter(self)
 
     def _default_headers(self) -> httpx2.Headers:
         return self._http.headers
 
-    def _async_http(self) -> httpx2.AsyncClient:
-        return self._http
+    async def _call_async(
+        self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False
+    ) -> Any:
+        self._check_open(self._http)
+        flow = self._call_flow(operation_id, params)
+        with _transport_errors():
+            response = await adrive(self._http, flow)
+        return self._finish(operation_id, response, detailed)
+
+    @asynccontextmanager
+    async def _adownload_http(self) -> AsyncIterator[httpx2.AsyncClient]:
+        if not self._http.is_closed:
+            yield self._http
+        elif self._owns_http:
+            # The client was closed after the call: a short-lived connection, same settings.
+            async with self._new_async_http() as http:
+                yield http
+        else:
+            raise OrqError(
+                "cannot download this image: the http_client given to AsyncOrq has been closed"
+            )
 
     async def close(self) -> None:
         """Close the connections the SDK opened (not those of an http_client passed in)."""
+        self._closed = True
         if self._owns_http:
             await self._http.aclose()
+
+    async def aclose(self) -> None:
+        """The same as close(), under the name httpx and openai use."""
+        await self.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -9,7 +9,8 @@
     │   ├── BadRequestError 400, AuthenticationError 401, PermissionDeniedError 403,
     │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
     │   └── RateLimitError 429, InternalServerError >= 500
-    └── APIResponseValidationError            a success response that is not the documented body
+    ├── APIResponseValidationError            a success response that is not the documented body
+    └── DownloadError                         an image URL that was refused or is not an image
 
 Messages and reprs never contain the request's headers, so the API key cannot
 leak through an error.
@@ -66,7 +67,7 @@ def _parse_body(response: httpx2.Response) -> object:
         return None
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return content[: _MESSAGE_CHARS * 4].decode("utf-8", errors="replace")
 
 
@@ -163,6 +164,13 @@ class APIResponseValidationError(OrqError):
         super().__init__(message)
 
 
+class DownloadError(OrqError):
+    """An image `url` that was not downloaded: refused address, not an image, too large, ...
+
+    A download the server answers with an error status raises APIStatusError instead.
+    """
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     cls.status_code: cls
     for cls in (
@@ -194,6 +202,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DownloadError",
     "InternalServerError",
     "InvalidRequestError",
     "InvalidRequestTypeError",

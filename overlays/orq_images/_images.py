@@ -2,7 +2,7 @@
 
 A subclass of the generated `Image` model, so responses stay the generated
 models; the client binds each datum to itself so that an image returned as a
-URL downloads through the same connection pool, retries and timeouts.
+URL downloads with the same connection pool, retries, timeouts and limits.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from attrs import define, field
 
@@ -23,20 +22,31 @@ from orq_images_generated.models.image_variation_response import (
 )
 from orq_images_generated.types import Unset
 
-Download = Callable[[str], bytes]
-AsyncDownload = Callable[[str], Awaitable[bytes]]
+
+class Fetcher(Protocol):
+    """Downloads an image URL with the settings of the client that made the response."""
+
+    def to_bytes(self, url: str) -> bytes: ...
+
+    def save(self, url: str, path: Path) -> None: ...
+
+    async def ato_bytes(self, url: str) -> bytes: ...
+
+    async def asave(self, url: str, path: Path) -> None: ...
 
 
 @define
 class Image(GeneratedImage):
-    """One returned image: `to_bytes()` and `save(path)`, or their async forms."""
+    """One returned image: `to_bytes()` and `save(path)`, or their async forms.
 
-    _download: Download | None = field(default=None, init=False, repr=False, eq=False)
-    _async_download: AsyncDownload | None = field(default=None, init=False, repr=False, eq=False)
+    An image given as a `url` is downloaded with the client's settings: streamed,
+    at most the client's `max_response_bytes`, checked to be an image.
+    """
 
-    def bind(self, download: Download | None, async_download: AsyncDownload | None) -> Image:
-        self._download = download
-        self._async_download = async_download
+    _fetcher: Fetcher | None = field(default=None, init=False, repr=False, eq=False)
+
+    def bind(self, fetcher: Fetcher) -> Image:
+        self._fetcher = fetcher
         return self
 
     def _inline_bytes(self) -> bytes | None:
@@ -47,46 +57,58 @@ class Image(GeneratedImage):
         except binascii.Error as exc:
             raise ValueError(f"b64_json of this image is not valid base64: {exc}") from None
 
-    def _url(self) -> str:
+    def _source(self) -> tuple[str, Fetcher]:
         if isinstance(self.url, Unset) or not self.url:
             raise ValueError("this image has neither b64_json nor url")
-        return self.url
+        if self._fetcher is None:
+            raise ValueError("this image is not from a client's response: it cannot download")
+        return self.url, self._fetcher
 
     def to_bytes(self) -> bytes:
         """The image file: decoded from b64_json, or downloaded from its url."""
         inline = self._inline_bytes()
         if inline is not None:
             return inline
-        url = self._url()
-        if self._download is None:
-            raise RuntimeError(
-                "this image came from an async client: use `await image.ato_bytes()`"
-            )
-        return self._download(url)
+        url, fetcher = self._source()
+        return fetcher.to_bytes(url)
 
     async def ato_bytes(self) -> bytes:
         """The image file, downloading its url with the async client when needed."""
         inline = self._inline_bytes()
         if inline is not None:
             return inline
-        url = self._url()
-        if self._async_download is None:
-            raise RuntimeError("this image came from a sync client: use `image.to_bytes()`")
-        return await self._async_download(url)
+        url, fetcher = self._source()
+        return await fetcher.ato_bytes(url)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the image file to `path` and return it as a Path."""
+        """Write the image file to `path` and return it as a Path.
+
+        The file is written beside `path` under a temporary name and renamed into
+        place when complete: a failure leaves an existing file untouched.
+        """
         target = Path(path)
-        target.write_bytes(self.to_bytes())
+        inline = self._inline_bytes()
+        if inline is None:
+            url, fetcher = self._source()
+            fetcher.save(url, target)
+        else:
+            from ._download import replacing  # noqa: PLC0415 - loaded by the first save
+
+            with replacing(target) as file:
+                file.write(inline)
         return target
 
     async def asave(self, path: str | os.PathLike[str]) -> Path:
         """Write the image file to `path` (downloading asynchronously) and return it."""
         target = Path(path)
-        data = await self.ato_bytes()
+        inline = self._inline_bytes()
+        if inline is None:
+            url, fetcher = self._source()
+            await fetcher.asave(url, target)
+            return target
         import asyncio  # noqa: PLC0415 - only async callers pay for importing asyncio
 
-        await asyncio.to_thread(target.write_bytes, data)
+        await asyncio.to_thread(self.save, target)
         return target
 
 

@@ -36,10 +36,10 @@ def _field_text(value: object, path: str) -> str:
         return value
     # Numbers, booleans, objects and arrays all go as compact JSON text. It is ASCII
     # only, so it reads the same whatever charset a parser assumes for the part.
-    return json.dumps(_json_ready(value, path), separators=(",", ":"))
+    return json.dumps(json_ready(value, path), separators=(",", ":"))
 
 
-def _json_ready(value: object, path: str) -> object:
+def json_ready(value: object, path: str) -> object:
     """`value` with whole floats as ints, checked to be JSON; errors name the nested field."""
     if value is None or isinstance(value, str | bool | int):
         return value
@@ -52,10 +52,10 @@ def _json_ready(value: object, path: str) -> object:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidRequestTypeError(path, f"object keys must be strings, got {key!r}")
-            ready[key] = _json_ready(item, f"{path}.{key}")
+            ready[key] = json_ready(item, f"{path}.{key}")
         return ready
     if isinstance(value, list | tuple):
-        return [_json_ready(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [json_ready(item, f"{path}[{index}]") for index, item in enumerate(value)]
     raise InvalidRequestTypeError(
         path, f"cannot be sent in a form: {type(value).__name__} is not a JSON value"
     )

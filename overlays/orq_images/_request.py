@@ -11,8 +11,8 @@ is sent.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import import_module
 from typing import Any
@@ -25,25 +25,16 @@ from ._exceptions import (
     InvalidRequestTypeError,
     status_error,
 )
-from ._images import AsyncDownload, Download, Image
+from ._images import Fetcher, Image
 from ._legacy import upgrade_legacy_shapes
 from ._params import REQUEST_OPTIONS
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
+from ._settings import ClientSettings, check_base_url
 from ._spec import Operation, load_spec, operations
 from ._version import __version__
 
 USER_AGENT = f"orq-images/{__version__} python"
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """What every request of one client shares. The key is kept out of repr."""
-
-    api_key: str = field(repr=False)
-    base_url: str
-    timeout: httpx2.Timeout
-    retry: RetryConfig
 
 
 def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx2.Timeout:
@@ -52,8 +43,8 @@ def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> htt
         raise InvalidRequestTypeError(
             what, f"expected milliseconds as a number, got {timeout_ms!r}"
         )
-    if timeout_ms <= 0:
-        raise InvalidRequestError(what, f"must be positive, got {timeout_ms!r}")
+    if not (math.isfinite(timeout_ms) and timeout_ms > 0):
+        raise InvalidRequestError(what, f"must be a positive, finite number, got {timeout_ms!r}")
     seconds = timeout_ms / 1000
     return httpx2.Timeout(seconds, connect=min(5.0, seconds))
 
@@ -84,7 +75,28 @@ def _split(
 
 
 def _encode_json(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (ValueError, TypeError, RecursionError):
+        # Only on failure: find the offending value, to name its field.
+        from ._multipart import json_ready  # noqa: PLC0415
+
+        for name, value in body.items():
+            json_ready(value, name)
+        raise
+
+
+def _check_headers(headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        for text in (name, value):
+            if not isinstance(text, str):
+                raise InvalidRequestTypeError(
+                    f"http_headers[{name!r}]", f"names and values must be strings, got {text!r}"
+                )
+            if any(char in text for char in "\r\n\0"):
+                raise InvalidRequestError(
+                    f"http_headers[{name!r}]", "a header name or value cannot contain CR, LF or NUL"
+                )
 
 
 def _headers(
@@ -131,7 +143,9 @@ def build_request(
     if options.get("retries") is not None:
         extensions[RETRY_EXTENSION] = RetryConfig.coerce(options["retries"], settings.retry)
 
-    base_url = options.get("server_url") or settings.base_url
+    base_url = settings.base_url
+    if options.get("server_url") is not None:
+        base_url = check_base_url(options["server_url"])
     url = _operation_url(base_url, operation.path)
     if operation.content_type == "multipart/form-data":
         request = _multipart_request(
@@ -146,6 +160,7 @@ def build_request(
         headers = _headers(settings, client_headers, "application/json")
         request = httpx2.Request(operation.method, url, headers=headers, content=_encode_json(body))
     if options.get("http_headers"):
+        _check_headers(options["http_headers"])
         request.headers.update(options["http_headers"])
     request.extensions = extensions
     return request
@@ -185,19 +200,14 @@ def _invalid_body(
     )
 
 
-def parse_response(
-    operation_id: str,
-    response: httpx2.Response,
-    download: Download | None,
-    async_download: AsyncDownload | None,
-) -> Any:
+def parse_response(operation_id: str, response: httpx2.Response, fetcher: Fetcher) -> Any:
     """The generated model for a success response, or the typed error for anything else."""
     if not response.is_success:
         raise status_error(response, retry_after=retry_after_seconds(response.headers))
     operation = operations()[operation_id]
     try:
         data = json.loads(response.content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         excerpt = response.content[:200].decode("utf-8", errors="replace")
         raise _invalid_body(response, f"body is not JSON ({exc}): {excerpt!r}", None) from None
     try:
@@ -206,12 +216,5 @@ def parse_response(
         raise _invalid_body(response, str(exc), data) from None
     # The images are built once, as the SDK's own Image: not as generated ones first.
     model = _model_class(operation.response_schema).from_dict({**data, "data": []})
-    model.data = [Image.from_dict(item).bind(download, async_download) for item in data["data"]]
+    model.data = [Image.from_dict(item).bind(fetcher) for item in data["data"]]
     return model
-
-
-def download_error(response: httpx2.Response) -> Exception | None:
-    """The typed error for a failed image download, if it failed."""
-    if response.is_success:
-        return None
-    return status_error(response, retry_after=retry_after_seconds(response.headers))

@@ -126,13 +126,13 @@ def test_a_datum_with_bad_base64_says_so() -> None:
 async def test_async_client_end_to_end(server: LoopbackServer, tmp_path: Path) -> None:
     server.queue(Reply(200, image_response(), {"x-request-id": "req_a"}))
     server.queue(Reply(200, {"created": 1, "data": [{"url": f"{server.url}/files/b.png"}]}))
-    server.queue(Reply(200, PNG_1X1))
+    server.queue(Reply(200, PNG_1X1, {"Content-Type": "image/png"}))
     async with AsyncOrq(server_url=server.url) as orq:
         raw = await orq.router.images.generations.create_detailed(prompt="p", model="m")
         assert raw.request_id == "req_a"
         result = await orq.router.images.generations.create(prompt="p", model="m")
         await result.data[0].asave(tmp_path / "b.png")
-        with pytest.raises(RuntimeError, match="ato_bytes"):
+        with pytest.raises(OrqError, match="ato_bytes"):
             result.data[0].to_bytes()
     assert (tmp_path / "b.png").read_bytes() == PNG_1X1
     assert orq._http.is_closed

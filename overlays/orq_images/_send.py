@@ -1,0 +1,421 @@
+"""Sending one request the SDK makes: retries and each attempt's deadline, written once.
+
+`attempts()` is the whole policy, a generator of actions in the manner of
+httpx's auth flows: send the request, receive the answer's body into a sink,
+discard an answer that will be retried, wait. `drive()` and `adrive()` perform
+those actions with an `httpx2.Client` or an `httpx2.AsyncClient`. Any flow made
+of them (a download following redirects is one) runs on both.
+
+The client is used as it is: nothing is wrapped or replaced, so an application
+sharing its `http_client` with the SDK keeps its own requests, streams and
+proxies exactly as they were, and two SDK clients sharing one keep their own
+policies.
+
+Each attempt gets its own time budget, the read timeout of the call (timeout_ms):
+- async: the attempt runs inside an asyncio timeout;
+- sync: the budget is carried in the request's "timeout" extension as a
+  `Deadline`, which httpcore reads at the start of each phase (waiting for a
+  pooled connection, connecting, sending, waiting for the headers, reading the
+  body), so every socket wait is bounded by what is left; and the body streams
+  both ways check it between chunks, so a server that trickles its answer or
+  reads the upload slowly cannot stretch the attempt either.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from contextlib import closing
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx2
+
+from ._exceptions import OrqError
+from ._retry import RETRY_EXTENSION, RetryConfig, next_delay
+
+if TYPE_CHECKING:  # protocols for type checkers only: they would cost milliseconds at import
+
+    class Sink(Protocol):
+        """Where an answer's body goes, chunk by chunk; `write` may refuse with an OrqError.
+
+        `done` is called once the whole body has arrived.
+        """
+
+        def write(self, chunk: bytes) -> None: ...
+
+        def done(self) -> None: ...
+
+    class Body(Protocol):
+        """What a flow does with final answers: `open` gives a fresh sink for each answer
+        to read (it may refuse the answer by raising), or None to leave the body unread."""
+
+        def open(self, response: httpx2.Response) -> Sink | None: ...
+
+
+logger = logging.getLogger("orq_images")
+
+# An error body up to this size is read before the retry, so that its connection
+# goes back to the pool and the retry does not pay for a new connection (and TLS).
+_DRAIN_LIMIT = 64 * 1024
+# A socket timeout of 0 means "do not wait at all" (and fails differently); an
+# attempt whose budget is spent gets this instead, and times out at once.
+_SPENT = 0.001
+
+
+class Deadline(Mapping[str, float | None]):
+    """One attempt's timeouts, as httpcore reads them: each phase's own, capped by the time left.
+
+    `limits` is httpx's timeout dict (connect, read, write, pool); `total`
+    seconds bound the attempt as a whole, or None for no bound.
+    """
+
+    __slots__ = ("_limits", "at")
+
+    def __init__(self, limits: Mapping[str, float | None], total: float | None) -> None:
+        self._limits = limits
+        self.at = None if total is None else time.monotonic() + total
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else max(self.at - time.monotonic(), _SPENT)
+
+    def expired(self) -> bool:
+        return self.at is not None and time.monotonic() >= self.at
+
+    def __getitem__(self, phase: str) -> float | None:
+        limit = self._limits[phase]
+        left = self.remaining()
+        if left is None:
+            return limit
+        return left if limit is None else min(limit, left)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._limits)
+
+    def __len__(self) -> int:
+        return len(self._limits)
+
+
+def _timeout(
+    error: type[httpx2.TimeoutException], request: httpx2.Request
+) -> httpx2.TimeoutException:
+    return error("the attempt took longer than its timeout", request=request)
+
+
+class _UploadWithDeadline(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A request body that stops with WriteTimeout once its attempt's deadline has passed."""
+
+    def __init__(self, stream: Any, deadline: Deadline, request: httpx2.Request) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if self._deadline.expired():
+                raise _timeout(httpx2.WriteTimeout, self._request)
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        # The asyncio timeout around the attempt bounds the async upload.
+        async for chunk in self._stream:
+            yield chunk
+
+
+# The actions are plain classes: dataclasses would cost milliseconds at import.
+
+
+class Send:
+    """Send the request; the outcome is the answer, headers read, body not yet."""
+
+    __slots__ = ("deadline", "request")
+
+    def __init__(self, request: httpx2.Request, deadline: Deadline) -> None:
+        self.request = request
+        self.deadline = deadline
+
+
+class Receive:
+    """Read the answer's body into the sink, then close the answer."""
+
+    __slots__ = ("deadline", "response", "sink")
+
+    def __init__(self, response: httpx2.Response, sink: Sink, deadline: Deadline) -> None:
+        self.response = response
+        self.sink = sink
+        self.deadline = deadline
+
+
+class Discard:
+    """Close an answer that is not wanted, reading a small body first to keep its connection."""
+
+    __slots__ = ("deadline", "response")
+
+    def __init__(self, response: httpx2.Response, deadline: Deadline) -> None:
+        self.response = response
+        self.deadline = deadline
+
+
+class Wait:
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class Resolve:
+    """Look a host name up; the outcome is the list of its addresses (empty if none)."""
+
+    __slots__ = ("host", "port")
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+
+
+Action = Send | Receive | Discard | Wait | Resolve
+Flow = Generator[Action, Any, httpx2.Response]
+
+
+def _log_retry(request: httpx2.Request, retry_number: int, delay: float, why: str) -> None:
+    logger.info(
+        "Retrying %s %s in %.2f s (retry %d): %s",
+        request.method,
+        request.url.path,
+        delay,
+        retry_number + 1,
+        why,
+    )
+
+
+def attempts(request: httpx2.Request, default_retry: RetryConfig, body: Body) -> Flow:
+    """Send `request` until an answer is final, and receive that answer's body.
+
+    The retry policy is the request's RETRY_EXTENSION or `default_retry`; the
+    attempt budget is the read timeout of its "timeout" extension. A body that
+    breaks or stalls mid-way is retried like any other failure.
+    """
+    extension = request.extensions.get(RETRY_EXTENSION)
+    config = extension if isinstance(extension, RetryConfig) else default_retry
+    limits: Mapping[str, float | None] = request.extensions.get("timeout") or {}
+    if isinstance(limits, Deadline):  # a request sent before (a download retried by hand)
+        limits = limits._limits
+    upload = request.stream
+    retry_number = 0
+    while True:
+        deadline = Deadline(limits, limits.get("read"))
+        request.extensions["timeout"] = deadline
+        if not isinstance(upload, httpx2.ByteStream):  # a one-chunk body needs no checks
+            request.stream = _UploadWithDeadline(upload, deadline, request)
+        try:
+            response: httpx2.Response = yield Send(request, deadline)
+            delay = next_delay(config, retry_number, response=response)
+            if delay is None:
+                try:
+                    sink = body.open(response)
+                except BaseException:
+                    yield Discard(response, deadline)
+                    raise
+                if sink is None:
+                    yield Discard(response, deadline)
+                else:
+                    yield Receive(response, sink, deadline)
+                return response
+            why = f"status {response.status_code}"
+            yield Discard(response, deadline)
+        except httpx2.TransportError as exc:
+            delay = next_delay(config, retry_number, error=exc)
+            if delay is None:
+                raise
+            why = type(exc).__name__
+        _log_retry(request, retry_number, delay, why)
+        yield Wait(delay)
+        retry_number += 1
+
+
+def _lookup(action: Resolve) -> list[str]:
+    try:
+        found = socket.getaddrinfo(action.host, action.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []  # left to the connection (or a proxy) to resolve, or to fail
+    return [str(info[4][0]) for info in found]
+
+
+class MemoryBody:
+    """Answers read into memory, at most `limit` bytes once decoded; then `response.content`.
+
+    The body is held once: BytesIO hands its buffer over as the bytes without a copy.
+    `too_large(response, limit)` makes the error for an answer over the limit.
+    """
+
+    def __init__(self, limit: int, too_large: Callable[[httpx2.Response, int], OrqError]) -> None:
+        self.limit = limit
+        self.too_large = too_large
+
+    def open(self, response: httpx2.Response) -> Sink:
+        return _MemorySink(response, self.limit, self.too_large)
+
+
+class _MemorySink:
+    def __init__(
+        self,
+        response: httpx2.Response,
+        limit: int,
+        too_large: Callable[[httpx2.Response, int], OrqError],
+    ) -> None:
+        self._response = response
+        self._limit = limit
+        self._too_large = too_large
+        self._size = 0
+        # A body that comes in one chunk is kept as it is; a longer one goes into a BytesIO.
+        self._first = b""
+        self._buffer: io.BytesIO | None = None
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit and "content-encoding" not in response.headers:
+            raise too_large(response, limit)
+
+    def write(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise self._too_large(self._response, self._limit)
+        if self._buffer is not None:
+            self._buffer.write(chunk)
+        elif not self._first:
+            self._first = chunk
+        else:
+            self._buffer = io.BytesIO()
+            self._buffer.write(self._first)
+            self._buffer.write(chunk)
+
+    def done(self) -> None:
+        # What Response.read() does, bounded: the body is then `content` as usual.
+        buffer = self._buffer
+        self._response._content = self._first if buffer is None else buffer.getvalue()
+
+
+def _small(response: httpx2.Response) -> bool:
+    length = response.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= _DRAIN_LIMIT
+
+
+class _Failed:
+    """An action's transport error, handed back into the flow to decide on."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: httpx2.TransportError) -> None:
+        self.error = error
+
+
+class _Steps:
+    """A flow, stepped: `action` is the next thing to do, None once `answer` is in."""
+
+    def __init__(self, flow: Flow) -> None:
+        self._flow = flow
+        self.action: Action | None = None
+        self.answer: httpx2.Response | None = None
+        self.resume(None)
+
+    def resume(self, outcome: Any) -> None:
+        """Hand the flow the last action's outcome; it answers with the next action."""
+        try:
+            if isinstance(outcome, _Failed):
+                self.action = self._flow.throw(outcome.error)
+            else:
+                self.action = self._flow.send(outcome)
+        except StopIteration as done:
+            self.action = None
+            self.answer = done.value
+
+    def close(self) -> None:
+        self._flow.close()
+
+
+def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
+    """Run `flow` with a sync client; returns its final answer, body received."""
+
+    def perform(action: Action) -> Any:
+        try:
+            if isinstance(action, Send):
+                return client.send(action.request, stream=True, auth=None, follow_redirects=False)
+            if isinstance(action, Receive):
+                _receive(action)
+            elif isinstance(action, Discard):
+                _discard(action.response)
+            elif isinstance(action, Resolve):
+                return _lookup(action)
+            else:
+                time.sleep(action.seconds)
+        except httpx2.TransportError as exc:
+            return _Failed(exc)
+        return None
+
+    with closing(_Steps(flow)) as steps:
+        while steps.action is not None:
+            steps.resume(perform(steps.action))
+    assert steps.answer is not None
+    return steps.answer
+
+
+def _receive(action: Receive) -> None:
+    response = action.response
+    try:
+        for chunk in response.iter_bytes():
+            if action.deadline.expired():
+                raise _timeout(httpx2.ReadTimeout, response.request)
+            action.sink.write(chunk)
+        action.sink.done()
+    finally:
+        response.close()
+
+
+def _discard(response: httpx2.Response) -> None:
+    try:
+        if _small(response):
+            response.read()
+    finally:
+        response.close()
+
+
+async def adrive(client: httpx2.AsyncClient, flow: Flow) -> httpx2.Response:
+    """Run `flow` with an async client; each attempt runs inside its own asyncio timeout."""
+    import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
+
+    async def perform(action: Action) -> Any:
+        if isinstance(action, Wait):
+            await asyncio.sleep(action.seconds)
+            return None
+        if isinstance(action, Resolve):
+            return await asyncio.to_thread(_lookup, action)
+        request = action.request if isinstance(action, Send) else action.response.request
+        try:
+            async with asyncio.timeout(action.deadline.remaining()):
+                return await _perform_async(client, action)
+        except TimeoutError:
+            return _Failed(_timeout(httpx2.ReadTimeout, request))
+        except httpx2.TransportError as exc:
+            return _Failed(exc)
+
+    with closing(_Steps(flow)) as steps:
+        while steps.action is not None:
+            steps.resume(await perform(steps.action))
+    assert steps.answer is not None
+    return steps.answer
+
+
+async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive | Discard) -> Any:
+    if isinstance(action, Send):
+        return await client.send(action.request, stream=True, auth=None, follow_redirects=False)
+    response = action.response
+    try:
+        if isinstance(action, Receive):
+            async for chunk in response.aiter_bytes():
+                action.sink.write(chunk)
+            action.sink.done()
+        elif _small(response):
+            await response.aread()
+    finally:
+        await response.aclose()
+    return None

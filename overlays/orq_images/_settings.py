@@ -1,0 +1,140 @@
+"""A client's settings, checked once when the client is made.
+
+The API key and the base URL are the two values users most often paste with a
+stray newline or with something that does not belong in them. Both are cleaned
+of surrounding whitespace; what is still wrong is refused here, with a message
+that never shows the key or a password, rather than failing later inside httpx
+(whose error would quote the header, key included).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import httpx2
+
+from ._exceptions import InvalidRequestError, InvalidRequestTypeError, OrqError
+from ._retry import RetryConfig
+
+DEFAULT_BASE_URL = "https://api.orq.ai"
+DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
+DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What every request of one client shares. The key is kept out of repr.
+
+    `max_response_bytes` bounds every answer the SDK reads, after decompression:
+    API responses and image downloads alike.
+    """
+
+    api_key: str = field(repr=False)
+    base_url: str
+    timeout: httpx2.Timeout
+    retry: RetryConfig
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    allow_link_local_urls: bool = False
+
+
+def check_api_key(key: str) -> str:
+    """The key without surrounding whitespace; refuses one a header cannot carry."""
+    if not isinstance(key, str):
+        raise OrqError(f"api_key must be a string, got {type(key).__name__}")
+    key = key.strip()
+    for position, char in enumerate(key, start=1):
+        if char < " " or char == "\x7f":
+            raise OrqError(
+                f"the API key contains a control character (code {ord(char)}) at position "
+                f"{position} of {len(key)}; check how it was read or pasted"
+            )
+        if not char.isascii():
+            raise OrqError(
+                f"the API key contains a non-ASCII character at position {position} "
+                f"of {len(key)}; check how it was read or pasted"
+            )
+    return key
+
+
+def check_base_url(value: object, what: str = "server_url") -> str:
+    """A base URL without surrounding whitespace: http or https, a host, nothing else.
+
+    Credentials would replace the Bearer key with Basic auth (and show a password
+    in errors and logs); a query or fragment would be glued to every path.
+    Raises InvalidRequestError naming `what`.
+    """
+    if not isinstance(value, str):
+        raise InvalidRequestError(what, f"must be a string URL, got {type(value).__name__}")
+    text = value.strip()
+    if not text.lower().startswith(("http://", "https://")):
+        raise InvalidRequestError(what, f"must start with http:// or https://, got {_safe(text)!r}")
+    try:
+        url = httpx2.URL(text)
+    except httpx2.InvalidURL as exc:
+        raise InvalidRequestError(what, f"is not a valid URL ({exc})") from None
+    if url.userinfo:
+        raise InvalidRequestError(
+            what,
+            "must not contain credentials (user:password@); the API key goes in "
+            f"api_key or ORQ_API_KEY (got {_safe(text)!r})",
+        )
+    # Not shown: a query may carry a token.
+    if url.query or "?" in text:
+        raise InvalidRequestError(what, "must not have a query (?...): give the base URL only")
+    if url.fragment or "#" in text:
+        raise InvalidRequestError(what, "must not have a fragment (#...): give the base URL only")
+    if not url.host:
+        raise InvalidRequestError(what, f"has no host: {text!r}")
+    return text.rstrip("/")
+
+
+def _safe(text: str) -> str:
+    """`text` with anything between :// and @ hidden: it may hold a password."""
+    scheme, separator, rest = text.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return scheme + separator + authority + slash + path
+
+
+def make_settings(
+    *,
+    api_key: str | None,
+    server_url: str | None,
+    timeout: httpx2.Timeout,
+    retry_config: RetryConfig | None,
+    max_response_bytes: int,
+    allow_link_local_urls: bool,
+) -> ClientSettings:
+    key = api_key or os.environ.get("ORQ_API_KEY", "")
+    if isinstance(key, str) and not key.strip():
+        raise OrqError(
+            "no API key: pass Orq(api_key=...) or set the ORQ_API_KEY environment variable"
+        )
+    if server_url is not None:
+        base_url = check_base_url(server_url)
+    elif os.environ.get("ORQ_BASE_URL", "").strip():
+        base_url = check_base_url(os.environ["ORQ_BASE_URL"], "ORQ_BASE_URL")
+    else:
+        base_url = DEFAULT_BASE_URL
+    if retry_config is not None and not isinstance(retry_config, RetryConfig):
+        raise InvalidRequestTypeError(
+            "retry_config", f"expected a RetryConfig, got {type(retry_config).__name__}"
+        )
+    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+        raise InvalidRequestTypeError(
+            "max_response_bytes", f"expected a whole number of bytes, got {max_response_bytes!r}"
+        )
+    if max_response_bytes < 1:
+        raise InvalidRequestError(
+            "max_response_bytes", f"must be positive, got {max_response_bytes}"
+        )
+    return ClientSettings(
+        api_key=check_api_key(key),
+        base_url=base_url,
+        timeout=timeout,
+        retry=retry_config or RetryConfig(),
+        max_response_bytes=max_response_bytes,
+        allow_link_local_urls=bool(allow_link_local_urls),
+    )
