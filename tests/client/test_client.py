@@ -41,10 +41,10 @@ def test_default_timeouts() -> None:
 
 
 def test_timeout_ms_per_call(server: LoopbackServer) -> None:
-    orq = Orq(server_url=server.url, timeout_ms=100, retry_config=None)
-    server.queue(Reply(200, image_response(), delay=0.3))
-    result = orq.router.images.generations.create(prompt="p", model="m", timeout_ms=3000)
-    assert result.created == 1_732_233_600
+    with Orq(server_url=server.url, timeout_ms=100, retry_config=None) as orq:
+        server.queue(Reply(200, image_response(), delay=0.3))
+        result = orq.router.images.generations.create(prompt="p", model="m", timeout_ms=3000)
+        assert result.created == 1_732_233_600
 
 
 def test_an_http_client_passed_in_is_used_and_not_closed(server: LoopbackServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 import httpx2
 import pytest
@@ -20,8 +21,9 @@ from tests.support.server import LoopbackServer, Reply
 
 
 @pytest.fixture
-def orq(server: LoopbackServer) -> Orq:
-    return Orq(server_url=server.url, retry_config=orq_images.RetryConfig(max_retries=0))
+def orq(server: LoopbackServer) -> Iterator[Orq]:
+    with Orq(server_url=server.url, retry_config=orq_images.RetryConfig(max_retries=0)) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
@@ -124,16 +126,16 @@ def _free_port() -> int:
 
 
 def test_connection_refused_is_wrapped_with_its_cause() -> None:
-    orq = Orq(
+    with Orq(
         server_url=f"http://127.0.0.1:{_free_port()}",
         retry_config=orq_images.RetryConfig(max_retries=0),
-    )
-    with pytest.raises(APIConnectionError) as caught:
-        orq.router.images.generations.create(prompt="p", model="m")
-    assert isinstance(caught.value.__cause__, httpx2.ConnectError)
-    assert not isinstance(caught.value, APITimeoutError)
-    assert API_KEY not in str(caught.value)
-    assert API_KEY not in repr(caught.value)
+    ) as orq:
+        with pytest.raises(APIConnectionError) as caught:
+            orq.router.images.generations.create(prompt="p", model="m")
+        assert isinstance(caught.value.__cause__, httpx2.ConnectError)
+        assert not isinstance(caught.value, APITimeoutError)
+        assert API_KEY not in str(caught.value)
+        assert API_KEY not in repr(caught.value)
 
 
 def test_timeout_is_an_api_timeout_error(orq: Orq, server: LoopbackServer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError, Orq
@@ -11,8 +13,9 @@ from tests.support.server import LoopbackServer
 
 
 @pytest.fixture
-def orq(server: LoopbackServer) -> Orq:
-    return Orq(server_url=server.url)
+def orq(server: LoopbackServer) -> Iterator[Orq]:
+    with Orq(server_url=server.url) as client:
+        yield client
 
 
 def test_only_fields_the_caller_set_are_sent(orq: Orq, server: LoopbackServer) -> None:
@@ -58,8 +61,8 @@ def test_extra_body_and_http_headers(orq: Orq, server: LoopbackServer) -> None:
 
 
 def test_per_call_server_url(server: LoopbackServer) -> None:
-    orq = Orq(server_url="http://127.0.0.1:9")  # nothing listens there
-    orq.router.images.generations.create(prompt="p", model="m", server_url=server.url)
+    with Orq(server_url="http://127.0.0.1:9") as orq:  # nothing listens there
+        orq.router.images.generations.create(prompt="p", model="m", server_url=server.url)
     assert len(server.requests) == 1
 
 

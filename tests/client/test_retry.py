@@ -71,58 +71,60 @@ def test_connection_errors_and_timeouts_retry() -> None:
 
 
 def test_default_client_retries_twice_then_raises(server: LoopbackServer) -> None:
-    orq = Orq(server_url=server.url, retry_config=FAST)
-    server.queue(*[Reply(503, {"message": "busy"})] * 3)
-    with pytest.raises(InternalServerError, match="busy"):
-        orq.router.images.generations.create(prompt="p", model="m")
-    assert len(server.requests) == 3
-    assert RetryConfig().max_retries == 2
+    with Orq(server_url=server.url, retry_config=FAST) as orq:
+        server.queue(*[Reply(503, {"message": "busy"})] * 3)
+        with pytest.raises(InternalServerError, match="busy"):
+            orq.router.images.generations.create(prompt="p", model="m")
+        assert len(server.requests) == 3
+        assert RetryConfig().max_retries == 2
 
 
 def test_a_retry_that_succeeds(server: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
-    orq = Orq(server_url=server.url)
-    server.queue(Reply(429, {"message": "slow"}, {"retry-after-ms": "120"}))
-    with caplog.at_level(logging.DEBUG):
-        started = time.monotonic()
-        result = orq.router.images.generations.create(prompt="p", model="m")
-    assert result.created == 1_732_233_600
-    first, second = server.requests
-    assert second.received_at - first.received_at >= 0.11
-    assert time.monotonic() - started < 2
-    retries = [r for r in caplog.records if r.name == "orq_images" and r.levelno == logging.INFO]
-    assert len(retries) == 1
-    assert "in 0.12 s (retry 1)" in retries[0].getMessage()
-    assert all(API_KEY not in r.getMessage() for r in caplog.records)
+    with Orq(server_url=server.url) as orq:
+        server.queue(Reply(429, {"message": "slow"}, {"retry-after-ms": "120"}))
+        with caplog.at_level(logging.DEBUG):
+            started = time.monotonic()
+            result = orq.router.images.generations.create(prompt="p", model="m")
+        assert result.created == 1_732_233_600
+        first, second = server.requests
+        assert second.received_at - first.received_at >= 0.11
+        assert time.monotonic() - started < 2
+        retries = [
+            r for r in caplog.records if r.name == "orq_images" and r.levelno == logging.INFO
+        ]
+        assert len(retries) == 1
+        assert "in 0.12 s (retry 1)" in retries[0].getMessage()
+        assert all(API_KEY not in r.getMessage() for r in caplog.records)
 
 
 def test_long_retry_after_raises_at_once_with_the_value(server: LoopbackServer) -> None:
-    orq = Orq(server_url=server.url)
-    server.queue(Reply(429, {"message": "quota"}, {"Retry-After": "3600"}))
-    started = time.monotonic()
-    with pytest.raises(RateLimitError) as caught:
-        orq.router.images.generations.create(prompt="p", model="m")
-    assert caught.value.retry_after == 3600
-    assert len(server.requests) == 1
-    assert time.monotonic() - started < 1
+    with Orq(server_url=server.url) as orq:
+        server.queue(Reply(429, {"message": "quota"}, {"Retry-After": "3600"}))
+        started = time.monotonic()
+        with pytest.raises(RateLimitError) as caught:
+            orq.router.images.generations.create(prompt="p", model="m")
+        assert caught.value.retry_after == 3600
+        assert len(server.requests) == 1
+        assert time.monotonic() - started < 1
 
 
 def test_per_call_retries_override_the_client(server: LoopbackServer) -> None:
-    orq = Orq(server_url=server.url, retry_config=FAST)
-    server.queue(Reply(503))
-    with pytest.raises(InternalServerError):
-        orq.router.images.generations.create(prompt="p", model="m", retries=0)
-    assert len(server.requests) == 1
+    with Orq(server_url=server.url, retry_config=FAST) as orq:
+        server.queue(Reply(503))
+        with pytest.raises(InternalServerError):
+            orq.router.images.generations.create(prompt="p", model="m", retries=0)
+        assert len(server.requests) == 1
 
-    server.queue(*[Reply(503)] * 4)
-    orq.router.images.generations.create(prompt="p", model="m", retries=4)
-    assert len(server.requests) == 1 + 5
+        server.queue(*[Reply(503)] * 4)
+        orq.router.images.generations.create(prompt="p", model="m", retries=4)
+        assert len(server.requests) == 1 + 5
 
-    server.queue(Reply(503), Reply(503))
-    with pytest.raises(InternalServerError):
-        orq.router.images.generations.create(
-            prompt="p", model="m", retries=RetryConfig(max_retries=1)
-        )
-    assert len(server.requests) == 6 + 2
+        server.queue(Reply(503), Reply(503))
+        with pytest.raises(InternalServerError):
+            orq.router.images.generations.create(
+                prompt="p", model="m", retries=RetryConfig(max_retries=1)
+            )
+        assert len(server.requests) == 6 + 2
 
 
 def test_retries_reject_nonsense() -> None:

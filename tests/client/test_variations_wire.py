@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from tests.support.server import LoopbackServer, Reply
 
 
 @pytest.fixture
-def orq(server: LoopbackServer) -> Orq:
-    return Orq(server_url=server.url, retry_config=RetryConfig(backoff_initial=0.01))
+def orq(server: LoopbackServer) -> Iterator[Orq]:
+    with Orq(server_url=server.url, retry_config=RetryConfig(backoff_initial=0.01)) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
