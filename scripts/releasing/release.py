@@ -92,8 +92,10 @@ def _run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | No
 def export_head(repo: Path, destination: Path) -> Path:
     """The files of HEAD, without the working tree's uncommitted changes."""
     archive = subprocess.run(
-        ["git", "archive", "--format=tar", "HEAD"], cwd=repo, capture_output=True, check=True
+        ["git", "archive", "--format=tar", "HEAD"], cwd=repo, capture_output=True, check=False
     )
+    if archive.returncode != 0:
+        raise SystemExit(f"git archive HEAD in {repo}: {archive.stderr.decode().strip()}")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(destination, filter="data")
     return destination
