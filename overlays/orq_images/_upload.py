@@ -175,7 +175,7 @@ def _from_path(value: str | os.PathLike[Any], field: str) -> ImagePart:
             head = file.read(_HEAD_BYTES)
     except OSError as exc:
         raise InvalidRequestError(field, f"cannot read {path}: {exc.strerror}") from None
-    source = _PathSource(path, info.st_size, field)
+    source = _PathSource(path, info.st_size, info.st_mtime_ns, field)
     return _part(field, path, os.path.basename(path), head, size=info.st_size, source=source)
 
 
@@ -306,21 +306,33 @@ def _read_exactly(file: Any, size: int, on_short: InvalidRequestError) -> Iterat
 
 @dataclass(frozen=True)
 class _PathSource:
-    """Opened afresh for every attempt, so only one chunk is in memory at a time."""
+    """Opened afresh for every attempt, so only one chunk is in memory at a time.
+
+    Every attempt must send the bytes that were checked: a file that is gone,
+    or whose size or modification time differs from when it was checked, is
+    refused rather than sent changed.
+    """
 
     path: str
     size: int
+    mtime_ns: int
     field: str
 
     def chunks(self) -> Iterator[Chunk]:
-        with open(self.path, "rb") as file:
-            now = os.fstat(file.fileno()).st_size
+        try:
+            file = open(self.path, "rb")  # noqa: SIM115 - closed below, after the last chunk
+        except OSError as exc:
+            raise InvalidRequestError(
+                self.field, f"cannot read {self.path} to send it again: {exc.strerror}"
+            ) from None
+        with file:
+            now = os.fstat(file.fileno())
             changed = InvalidRequestError(
                 self.field,
-                f"{self.path} changed while the request was being prepared "
-                f"({self.size:,} bytes when checked, {now:,} bytes now)",
+                f"{self.path} changed while the request was being sent "
+                f"({self.size:,} bytes when checked, {now.st_size:,} bytes now)",
             )
-            if now != self.size:
+            if now.st_size != self.size or now.st_mtime_ns != self.mtime_ns:
                 raise changed
             yield from _read_exactly(file, self.size, changed)
 
