@@ -140,12 +140,12 @@ class _BaseClient:
         if http.is_closed:
             raise OrqError(f"the http_client given to {type(self).__name__} has been closed")
 
-    def _call_flow(self, operation_id: str, params: Mapping[str, Any]) -> Flow:
-        request = build_request(self._settings, self._default_headers(), operation_id, params)
+    def _call_flow(
+        self, http: httpx2.Client | httpx2.AsyncClient, operation_id: str, params: Mapping[str, Any]
+    ) -> Flow:
+        """The flow of one call through `http`, whose default headers it carries."""
+        request = build_request(self._settings, http.headers, operation_id, params)
         return attempts(request, self._settings.retry, self._answers)
-
-    def _default_headers(self) -> httpx2.Headers:
-        raise NotImplementedError
 
     def _finish(self, operation_id: str, response: httpx2.Response, detailed: bool) -> Any:
         if not detailed:
@@ -273,12 +273,9 @@ class Orq(_BaseClient):
         ] = weakref.WeakKeyDictionary()
         self.router = Router(self)
 
-    def _default_headers(self) -> httpx2.Headers:
-        return self._http.headers
-
     def _call(self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False) -> Any:
         self._check_open(self._http)
-        flow = self._call_flow(operation_id, params)
+        flow = self._call_flow(self._http, operation_id, params)
         with _transport_errors():
             response = drive(self._http, flow)
         return self._finish(operation_id, response, detailed)
@@ -305,7 +302,7 @@ class Orq(_BaseClient):
     ) -> Any:
         http = await self._async_http()
         self._check_open(http)
-        flow = self._call_flow(operation_id, params)
+        flow = self._call_flow(http, operation_id, params)
         with _transport_errors():
             response = await adrive(http, flow)
         return self._finish(operation_id, response, detailed)
@@ -412,14 +409,11 @@ class AsyncOrq(_BaseClient):
         self._http = http_client or self._new_async_http()
         self.router = AsyncRouter(self)
 
-    def _default_headers(self) -> httpx2.Headers:
-        return self._http.headers
-
     async def _call_async(
         self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False
     ) -> Any:
         self._check_open(self._http)
-        flow = self._call_flow(operation_id, params)
+        flow = self._call_flow(self._http, operation_id, params)
         with _transport_errors():
             response = await adrive(self._http, flow)
         return self._finish(operation_id, response, detailed)

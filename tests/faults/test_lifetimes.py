@@ -1,0 +1,95 @@
+"""Closed clients say so; create_async on Orq survives any number of event loops."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+
+import httpx2
+import pytest
+
+from orq_images import AsyncOrq, Orq, OrqError
+from tests.support.server import LoopbackServer, Reply
+
+PARAMS = {"prompt": "a fox", "model": "openai/gpt-image-1"}
+
+
+def test_a_call_after_close_says_the_client_was_closed(server: LoopbackServer) -> None:
+    orq = Orq(server_url=server.url)
+    orq.close()
+    with pytest.raises(OrqError, match="Orq client was closed"):
+        orq.router.images.generations.create(**PARAMS)
+    with pytest.raises(OrqError, match="Orq client was closed"):
+        asyncio.run(orq.router.images.generations.create_async(**PARAMS))
+    assert server.requests == []
+
+
+def test_a_call_after_close_on_the_async_client(server: LoopbackServer) -> None:
+    async def main() -> None:
+        async with AsyncOrq(server_url=server.url) as orq:
+            pass
+        with pytest.raises(OrqError, match="AsyncOrq client was closed"):
+            await orq.router.images.generations.create(**PARAMS)
+
+    asyncio.run(main())
+
+
+def test_a_call_through_a_closed_http_client_says_so(server: LoopbackServer) -> None:
+    http = httpx2.Client()
+    orq = Orq(server_url=server.url, http_client=http)
+    http.close()
+    with pytest.raises(OrqError, match="http_client given to Orq has been closed"):
+        orq.router.images.generations.create(**PARAMS)
+
+
+def test_create_async_works_under_many_event_loops(server: LoopbackServer) -> None:
+    with Orq(server_url=server.url) as orq, warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        for _ in range(5):
+            result = asyncio.run(orq.router.images.generations.create_async(**PARAMS))
+            assert result.created == 1_732_233_600
+        gc.collect()
+    assert len(server.requests) == 5
+
+
+def test_create_async_connections_close_with_their_loop_and_with_close(
+    server: LoopbackServer,
+) -> None:
+    orq = Orq(server_url=server.url)
+    clients: list[httpx2.AsyncClient] = []
+
+    async def call() -> None:
+        await orq.router.images.generations.create_async(**PARAMS)
+        clients.append(await orq._async_http())
+
+    asyncio.run(call())
+    assert clients[0].is_closed  # closed as asyncio.run shut its loop down
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(call())
+    assert not clients[1].is_closed
+    orq.close()  # the loop is still open: its client is closed by close()
+    assert clients[1].is_closed
+    loop.close()
+
+
+async def test_aclose_and_async_with_close_create_async_connections(
+    server: LoopbackServer,
+) -> None:
+    async with Orq(server_url=server.url) as orq:
+        await orq.router.images.generations.create_async(**PARAMS)
+        http = await orq._async_http()
+    assert http.is_closed
+
+
+def test_create_async_honours_an_async_http_client(server: LoopbackServer) -> None:
+    async def main() -> None:
+        async with httpx2.AsyncClient(headers={"X-App": "mine"}) as http:
+            with Orq(server_url=server.url, async_http_client=http) as orq:
+                server.queue(Reply(503))
+                await orq.router.images.generations.create_async(**PARAMS)
+            assert not http.is_closed  # the caller's: not closed by the SDK
+
+    asyncio.run(main())
+    assert [r.headers.get("x-app") for r in server.requests] == ["mine", "mine"]
