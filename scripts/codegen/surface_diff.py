@@ -146,6 +146,34 @@ def _typed_dict_keys(cls: griffe.Class) -> dict[str, bool]:
     return keys
 
 
+def _named_keywords(function: griffe.Function) -> dict[str, bool]:
+    """The parameters a caller may pass by name -> whether each must be passed."""
+    by_name = (griffe.ParameterKind.positional_or_keyword, griffe.ParameterKind.keyword_only)
+    return {
+        parameter.name: parameter.default is None
+        for parameter in function.parameters
+        if parameter.kind in by_name and parameter.name not in ("self", "cls")
+    }
+
+
+def _public_paths(module: griffe.Module) -> dict[str, str]:
+    """Where a package's re-exports are defined -> the path users import them by
+    (`orq_images._client.Orq` -> `orq_images.Orq`)."""
+    found: dict[str, str] = {}
+    for name, member in module.members.items():
+        target = _target(member) if member.is_public else None
+        if target is not None and target.path != f"{module.path}.{name}":
+            found.setdefault(target.path, f"{module.path}.{name}")
+    return found
+
+
+def _as_imported(path: str, public: Mapping[str, str]) -> str:
+    for defined, imported in public.items():
+        if path == defined or path.startswith(defined + "."):
+            return imported + path[len(defined) :]
+    return path
+
+
 def _unpacked_keywords(function: griffe.Function) -> dict[str, bool]:
     """The keywords `**params: Unpack[SomeTypedDict]` takes -> whether each is required.
     griffe compares named parameters; these it sees only as one `**params`."""
@@ -182,7 +210,12 @@ class SurfaceDiff:
         """Breaks from `old` to `new`, and with `additions` also new public objects.
         `renames` (old schema name -> new) are not breaks again where they show up in
         annotations: the spec diff already reports them."""
-        changes = [_from_griffe(breakage) for breakage in griffe.find_breaking_changes(old, new)]
+        public = _public_paths(old)
+        changes = []
+        for breakage in griffe.find_breaking_changes(old, new):
+            change = _from_griffe(breakage)
+            subject = _as_imported(change.subject, public)
+            changes.append(Change(change.breaking, subject, change.description, change.key))
         changes.extend(self.walk(old, new, old.path, additions))
         return changes
 
@@ -219,9 +252,12 @@ class SurfaceDiff:
     ) -> Iterator[Change]:
         """Changes to the keywords a `**params: Unpack[...]` takes. Keyed by the keyword
         alone: the same TypedDict serves several methods, and a spec change that
-        removed the field already explains the keyword."""
-        before, after = _unpacked_keywords(old), _unpacked_keywords(new)
-        for name in before.keys() - after.keys():
+        removed the field already explains the keyword. Named parameters that went
+        away are griffe's to report; the ones added are listed here."""
+        named_before = _named_keywords(old)
+        before = {**named_before, **_unpacked_keywords(old)}
+        after = {**_named_keywords(new), **_unpacked_keywords(new)}
+        for name in before.keys() - after.keys() - named_before.keys():
             yield Change(True, path, f"keyword `{name}` removed", (normalized(name),))
         for name, required in after.items():
             if name not in before:

@@ -436,18 +436,39 @@ def test_a_spec_edit_is_reported_before_it_is_regenerated(repo: Path) -> None:
 
 
 def test_a_keyword_renamed_in_the_hand_written_code_is_breaking(repo: Path) -> None:
-    params = repo / "overlays" / "orq_images" / "_params.py"
-    text = params.read_text(encoding="utf-8")
-    assert text.count("    timeout_ms: int\n") == 1
-    params.write_text(text.replace("    timeout_ms: int\n", "    timeout_millis: int\n"))
+    (module,) = [
+        path
+        for path in (repo / "overlays" / "orq_images").glob("*.py")
+        if "\nclass Orq(" in path.read_text(encoding="utf-8")
+    ]
+    before, orq, after = module.read_text(encoding="utf-8").partition("\nclass Orq(")
+    renamed = after.replace("        timeout_ms:", "        timeout_millis:", 1)
+    assert renamed != after
+    module.write_text(before + orq + renamed, encoding="utf-8")
     code, lines = report_since_head(repo)
     assert code == 3
     assert lines == [
-        "- **Breaking:** `orq_images.AsyncOrq.router.images.generations.create`: "
-        "keyword `timeout_ms` removed",
-        "- **Non-breaking:** `orq_images.AsyncOrq.router.images.generations.create`: "
-        "keyword `timeout_millis` added",
+        "- **Breaking:** `orq_images.Orq.__init__`: parameter was removed: `timeout_ms`",
+        "- **Non-breaking:** `orq_images.Orq.__init__`: keyword `timeout_millis` added",
     ]
+
+
+def test_a_keyword_removed_from_what_create_takes_is_breaking(repo: Path) -> None:
+    """What `orq.router.images.generations.create` takes, however it is declared."""
+    overlays = repo / "overlays" / "orq_images"
+    declared = [path for path in overlays.glob("*.py") if "    extra_body:" in path.read_text()]
+    assert declared, "no module declares the extra_body keyword"
+    for path in declared:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("    extra_body:", "    extra_json:"), encoding="utf-8")
+    code, lines = report_since_head(repo)
+    assert code == 3
+    assert any(
+        line.startswith("- **Breaking:** `orq_images.")
+        and ".router.images.generations.create" in line
+        and "`extra_body`" in line
+        for line in lines
+    ), lines
 
 
 def test_no_change_since_head(repo: Path) -> None:
