@@ -151,10 +151,18 @@ class _Compiler:
             return self._any_of([self.compile(s, where) for s in members])
         steps: list[Check] = []
         types = schema.get("type")
+        type_check = None
         if types is not None:
-            steps.append(_type_check(types if isinstance(types, list) else [types]))
+            type_check = _type_check(types if isinstance(types, list) else [types])
         if "enum" in schema or "const" in schema:
-            steps.append(_enum_check(schema["enum"] if "enum" in schema else [schema["const"]]))
+            values = schema["enum"] if "enum" in schema else [schema["const"]]
+            if type_check is not None and all(isinstance(v, str | None) for v in values):
+                # A value found among strings and null needs no type check of its own.
+                steps.append(_enum_check(values, type_check))
+            else:
+                steps += [c for c in (type_check, _enum_check(values, None)) if c is not None]
+        elif type_check is not None:
+            steps.append(type_check)
         steps.extend(_bound_checks(schema))
         if "format" in schema and schema["format"] == "email":
             steps.append(_email_check)
@@ -250,7 +258,9 @@ class _Compiler:
                     raise InvalidRequestTypeError(path, f"keys must be strings, got {key!r}")
                 sub = properties.get(key, extra_check)
                 if sub is not None:
-                    out[key] = sub(_wire_form(item), _join(path, key))
+                    # _wire_form and _join inlined: this line runs for every field of a call.
+                    wire = item if type(item) in _WIRE_TYPES else _wire_form(item)
+                    out[key] = sub(wire, f"{path}.{key}" if path else key)
                 elif extra is False:
                     raise InvalidRequestError(_join(path, key), "is not a field of this object")
                 else:
@@ -282,12 +292,16 @@ def _chain(steps: list[Check]) -> Check:
     return check
 
 
-def _enum_check(values: list[object]) -> Check:
+def _enum_check(values: list[object], type_check: Check | None) -> Check:
+    """Membership; a value not found goes through `type_check` first, so that a value of
+    the wrong type is reported as such."""
     allowed = set(values)
     shown = ", ".join(repr(v) for v in values if v is not None)
 
     def check(value: Any, path: str) -> Any:
         if value not in allowed:
+            if type_check is not None:
+                type_check(value, path)
             raise InvalidRequestError(path, f"{_describe(value)} is not one of {shown}")
         return value
 
