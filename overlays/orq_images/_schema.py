@@ -283,6 +283,13 @@ class _Compiler:
 def _chain(steps: list[Check]) -> Check:
     if len(steps) == 1:
         return steps[0]
+    if len(steps) == 2:  # the usual case (a type, then bounds or fields): no loop
+        first, second = steps
+
+        def check_two(value: Any, path: str) -> Any:
+            return second(first(value, path), path)
+
+        return check_two
 
     def check(value: Any, path: str) -> Any:
         for step in steps:
