@@ -260,7 +260,7 @@ def retry_cost(url: str, *, rounds: int, budget_s: float) -> list[Row]:
             OrqImages.name,
             timing.median(sdk_added),
             "ms CPU",
-            "retried in the transport",
+            "retried by the client",
             timing.median(sdk_added) / timing.median(raw_added),
         ),
     ]

@@ -60,7 +60,7 @@ def upload_memory(contenders: list[type[Contender]], url: str, *, repeats: int) 
                     cls.name,
                     traced,
                     "MB",
-                    detail=f"peak RSS +{rss:.1f} MB",
+                    detail=f"peak RSS {max(rss, 0.0):+.1f} MB",
                 )
                 if cls is OrqImages:
                     row.target = f"<= {UPLOAD_TARGET_MB:g} MB"
