@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 from orq_images import AsyncOrq, Orq, RetryConfig
@@ -96,6 +97,34 @@ def test_1000_calls_from_64_threads_on_one_client(server: LoopbackServer) -> Non
     orq.close()
     assert wait_for_sockets(baseline) <= baseline
     assert_each_call_arrived_once(server)
+
+
+def test_threads_sharing_a_pool_that_keeps_fewer_connections_than_it_opens(
+    server: LoopbackServer,
+) -> None:
+    """The pool closes surplus idle connections while other threads take theirs.
+
+    This is what failed 4 full runs in 21 ("[Errno 9] Bad file descriptor") on httpcore
+    1.0.9: its pool counted every connection as idle when enforcing the keep-alive
+    limit, and closed a connection it had just handed to a thread that had not sent
+    on it yet; that thread then read from a closed socket. httpcore2, which httpx2
+    pins, spares connections reserved for a request. Here the pool has httpx's
+    default limits, which the SDK had then: 20 kept alive for 64 threads, so surplus
+    connections are closed all through the run.
+    """
+    limits = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
+    with Orq(server_url=server.url, retry_config=NO_RETRIES, connection_limits=limits) as orq:
+
+        def one(i: int) -> int:
+            endpoint, params = call_args(i)
+            return int(getattr(orq.router.images, endpoint).create(**params).created)
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            created = list(pool.map(one, range(CALLS)))
+    assert created == [1_732_233_600] * CALLS
+    assert_each_call_arrived_once(server)
+    # More connections than the 20 kept alive: surplus ones were closed on the way.
+    assert len({request.client_port for request in server.requests}) > 20
 
 
 async def test_1000_tasks_on_one_async_client(server: LoopbackServer) -> None:
