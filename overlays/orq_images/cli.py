@@ -18,6 +18,7 @@ from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    DownloadError,
     InvalidRequestError,
     OrqError,
 )
@@ -40,6 +41,7 @@ environment:
 exit codes:
   0    success
   1    the API answered with an error, or with a response that is not the documented one
+       (an image URL that is refused, not an image, or too large included)
   2    usage error (unknown command or option, bad option value)
   3    bad input or configuration: a value the API rules out, an unreadable
        image, no ORQ_API_KEY, an output directory that cannot be written
@@ -158,7 +160,7 @@ def _run(args: argparse.Namespace) -> None:
 _EXIT_CODES: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int], ...] = (
     (InvalidRequestError, EXIT_INPUT),
     (APIConnectionError, EXIT_CONNECTION),
-    ((APIStatusError, APIResponseValidationError), EXIT_API),
+    ((APIStatusError, APIResponseValidationError, DownloadError), EXIT_API),
     (OrqError, EXIT_INPUT),
 )
 

@@ -11,6 +11,7 @@ from orq_images._cli_commands import slug
 from orq_images.testing import LocalRouter
 from tests.cli.conftest import FakeTerminal
 from tests.router.pngcheck import encode_png, read_png
+from tests.support.server import LoopbackServer, Reply
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], list[str]]:
@@ -145,6 +146,18 @@ def test_an_api_error_is_one_line_with_exit_code_1(
     assert len(err) == 1
     assert "the API answered: Error code: 400 - Your prompt was rejected" in err[0]
     assert "req_" in err[0]
+
+
+def test_a_refused_image_url_is_exit_code_1(
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.queue(Reply(200, {"created": 1, "data": [{"url": "http://169.254.169.254/x.png"}]}))
+    monkeypatch.setenv("ORQ_BASE_URL", server.url)
+    code, out, err = _run(capsys, "generate", "fox")
+    assert out == []
+    assert code == cli.EXIT_API
+    assert len(err) == 1
+    assert "link-local or cloud-metadata" in err[0]
 
 
 def test_an_unreachable_api_is_exit_code_4(
