@@ -21,7 +21,7 @@ from contextlib import (
 )
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 import httpx2
 
@@ -46,6 +46,8 @@ from ._settings import (
 
 if TYPE_CHECKING:
     import asyncio
+
+    from ._send import Body
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
 
@@ -154,7 +156,7 @@ class _BaseClient:
             parse_response(operation_id, response, self)  # raises
         return RawResponse(response, lambda: parse_response(operation_id, response, self))
 
-    def _download_flow(self, url: str, target: Any) -> Flow:
+    def _download_flow(self, url: str, target: Body) -> Flow:
         from ._download import ImageBody, download  # noqa: PLC0415 - only URL images need it
 
         limit = self._settings.max_response_bytes
@@ -171,7 +173,7 @@ class _BaseClient:
 
         return MemoryBody(self._settings.max_response_bytes, too_large)
 
-    def _image_in_file(self, file: Any) -> Any:
+    def _image_in_file(self, file: IO[bytes]) -> Body:
         from ._download import FileBody  # noqa: PLC0415
 
         return FileBody(file, self._settings.max_response_bytes)

@@ -200,8 +200,6 @@ def attempts(request: httpx2.Request, default_retry: RetryConfig, body: Body) ->
     extension = request.extensions.get(RETRY_EXTENSION)
     config = extension if isinstance(extension, RetryConfig) else default_retry
     limits: Mapping[str, float | None] = request.extensions.get("timeout") or {}
-    if isinstance(limits, Deadline):  # a request sent before (a download retried by hand)
-        limits = limits._limits
     upload = request.stream
     retry_number = 0
     while True:
