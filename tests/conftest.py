@@ -36,3 +36,6 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests never see the developer's real key or base URL.
     monkeypatch.setenv("ORQ_API_KEY", API_KEY)
     monkeypatch.delenv("ORQ_BASE_URL", raising=False)
+    # The project's own tests hold every success body to the spec; users get lenient
+    # parsing unless they ask (tests/client/test_lenient_responses.py covers that).
+    monkeypatch.setenv("ORQ_STRICT_RESPONSE_VALIDATION", "1")

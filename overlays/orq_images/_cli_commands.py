@@ -1,4 +1,4 @@
-"""What `orq-images generate`, `variation` and `serve` do, once their arguments are parsed."""
+"""What the `orq-images` commands do, once their arguments are parsed."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from types import FrameType
 from typing import Any, TextIO
 
 from ._client import Orq
-from ._images import Image
 from ._spinner import Spinner
 from ._upload import sniff_image_type
+from .models import Image
 
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 _SLUG_CHARS = 40
@@ -50,24 +50,23 @@ def _set(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def generate(
-    prompt: str, *, n: int | None, size: str | None, model: str, out: Path, stderr: TextIO
+def create_images(
+    operation: tuple[str, ...],
+    fields: dict[str, Any],
+    *,
+    out: Path,
+    stem: str,
+    doing: str,
+    stderr: TextIO,
 ) -> list[Path]:
-    with Orq() as orq, Spinner(f"generating with {model}", stderr):
-        result = orq.router.images.generations.create(
-            prompt=prompt, model=model, **_set(n=n, size=size)
-        )
-        return save_images(result.data, out, slug(prompt))
-
-
-def variation(
-    image: Path, *, n: int | None, size: str | None, model: str, out: Path, stderr: TextIO
-) -> list[Path]:
-    with Orq() as orq, Spinner(f"making variations with {model}", stderr):
-        result = orq.router.images.variations.create(
-            model=model, image=image, **_set(n=n, size=size)
-        )
-        return save_images(result.data, out, f"{slug(image.stem)}-variation")
+    """Call `orq.router.<operation>.create(**fields)` (None fields left to the API's
+    defaults) and save the images it returns."""
+    with Orq() as orq, Spinner(doing, stderr):
+        namespace: Any = orq.router
+        for segment in operation:
+            namespace = getattr(namespace, segment)
+        result = namespace.create(**_set(**fields))
+        return save_images(result.data, out, stem)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

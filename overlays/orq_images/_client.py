@@ -11,6 +11,7 @@ used as it is and never modified.
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import (
@@ -25,6 +26,8 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import httpx2
 
+from orq_images_generated.router import AsyncRouter, Router
+
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -32,7 +35,6 @@ from ._exceptions import (
     OrqError,
 )
 from ._request import build_request, parse_response, timeout_from_ms
-from ._resources import AsyncRouter, Router
 from ._response import RawResponse
 from ._retry import RetryConfig
 from ._send import Flow, MemoryBody, adrive, attempts, drive
@@ -63,6 +65,15 @@ past that, a client spends more CPU on managing its pool than it gains. An idle
 connection is closed after 5 s, before the usual server idle timeouts, so that
 a call is never sent on a connection the server is closing.
 """
+
+
+STRICT_ENV = "ORQ_STRICT_RESPONSE_VALIDATION"
+
+
+def _strict(given: bool | None) -> bool:
+    if given is None:
+        return os.environ.get(STRICT_ENV, "") not in ("", "0")
+    return bool(given)
 
 
 def _pool_limits(given: object, limits: httpx2.Limits | None) -> httpx2.Limits:
@@ -107,6 +118,7 @@ class _BaseClient:
     _settings: ClientSettings
     _limits: httpx2.Limits
     _closed: bool = False
+    _strict: bool = False
 
     def _configure(
         self,
@@ -117,7 +129,9 @@ class _BaseClient:
         retry_config: RetryConfig | None,
         max_response_bytes: int,
         allow_link_local_urls: bool,
+        strict_response_validation: bool | None,
     ) -> None:
+        self._strict = _strict(strict_response_validation)
         self._settings = make_settings(
             api_key=api_key,
             server_url=server_url,
@@ -143,18 +157,25 @@ class _BaseClient:
             raise OrqError(f"the http_client given to {type(self).__name__} has been closed")
 
     def _call_flow(
-        self, http: httpx2.Client | httpx2.AsyncClient, operation_id: str, params: Mapping[str, Any]
+        self,
+        http: httpx2.Client | httpx2.AsyncClient,
+        operation_id: str,
+        fields: Mapping[str, Any],
+        options: Mapping[str, Any],
     ) -> Flow:
         """The flow of one call through `http`, whose default headers it carries."""
-        request = build_request(self._settings, http.headers, operation_id, params)
+        request = build_request(self._settings, http.headers, operation_id, fields, options)
         return attempts(request, self._settings.retry, self._answers)
 
     def _finish(self, operation_id: str, response: httpx2.Response, detailed: bool) -> Any:
+        def parse() -> Any:
+            return parse_response(operation_id, response, self, strict=self._strict)
+
         if not detailed:
-            return parse_response(operation_id, response, self)
+            return parse()
         if not response.is_success:
-            parse_response(operation_id, response, self)  # raises
-        return RawResponse(response, lambda: parse_response(operation_id, response, self))
+            parse()  # raises
+        return RawResponse(response, parse)
 
     def _download_flow(self, url: str, target: Body) -> Flow:
         from ._download import ImageBody, download  # noqa: PLC0415 - only URL images need it
@@ -243,6 +264,10 @@ class Orq(_BaseClient):
     - `max_response_bytes`: the largest answer read, API response or image download.
     - `allow_link_local_urls`: download image URLs on link-local and cloud-metadata
       addresses too (refused by default).
+    - `strict_response_validation`: check every success body against the spec and
+      refuse one that does not match (APIResponseValidationError). Off by default: a
+      field left out or null reads as None, unknown fields are kept, as openai-python
+      reads them. ORQ_STRICT_RESPONSE_VALIDATION=1 in the environment turns it on.
     """
 
     def __init__(
@@ -257,6 +282,7 @@ class Orq(_BaseClient):
         connection_limits: httpx2.Limits | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_link_local_urls: bool = False,
+        strict_response_validation: bool | None = None,
     ) -> None:
         self._configure(
             api_key=api_key,
@@ -265,6 +291,7 @@ class Orq(_BaseClient):
             retry_config=retry_config,
             max_response_bytes=max_response_bytes,
             allow_link_local_urls=allow_link_local_urls,
+            strict_response_validation=strict_response_validation,
         )
         self._limits = _pool_limits(http_client, connection_limits)
         self._owns_http = http_client is None
@@ -273,11 +300,19 @@ class Orq(_BaseClient):
         self._loop_clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, AsyncIterator[None]]
         ] = weakref.WeakKeyDictionary()
-        self.router = Router(self)
+        self.router: Router = Router(self)
 
-    def _call(self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False) -> Any:
+    def _call(
+        self,
+        operation_id: str,
+        fields: Mapping[str, Any],
+        options: Mapping[str, Any],
+        *,
+        detailed: bool = False,
+    ) -> Any:
+        """One call of an operation: the generated router's methods land here."""
         self._check_open(self._http)
-        flow = self._call_flow(self._http, operation_id, params)
+        flow = self._call_flow(self._http, operation_id, fields, options)
         with _transport_errors():
             response = drive(self._http, flow)
         return self._finish(operation_id, response, detailed)
@@ -300,11 +335,17 @@ class Orq(_BaseClient):
         return http
 
     async def _call_async(
-        self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False
+        self,
+        operation_id: str,
+        fields: Mapping[str, Any],
+        options: Mapping[str, Any],
+        *,
+        detailed: bool = False,
     ) -> Any:
+        """One call of an operation, awaited: the generated router's methods land here."""
         http = await self._async_http()
         self._check_open(http)
-        flow = self._call_flow(http, operation_id, params)
+        flow = self._call_flow(http, operation_id, fields, options)
         with _transport_errors():
             response = await adrive(http, flow)
         return self._finish(operation_id, response, detailed)
@@ -397,6 +438,7 @@ class AsyncOrq(_BaseClient):
         connection_limits: httpx2.Limits | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_link_local_urls: bool = False,
+        strict_response_validation: bool | None = None,
     ) -> None:
         self._configure(
             api_key=api_key,
@@ -405,17 +447,24 @@ class AsyncOrq(_BaseClient):
             retry_config=retry_config,
             max_response_bytes=max_response_bytes,
             allow_link_local_urls=allow_link_local_urls,
+            strict_response_validation=strict_response_validation,
         )
         self._limits = _pool_limits(http_client, connection_limits)
         self._owns_http = http_client is None
         self._http = http_client or self._new_async_http()
-        self.router = AsyncRouter(self)
+        self.router: AsyncRouter = AsyncRouter(self)
 
     async def _call_async(
-        self, operation_id: str, params: Mapping[str, Any], *, detailed: bool = False
+        self,
+        operation_id: str,
+        fields: Mapping[str, Any],
+        options: Mapping[str, Any],
+        *,
+        detailed: bool = False,
     ) -> Any:
+        """One call of an operation, awaited: the generated router's methods land here."""
         self._check_open(self._http)
-        flow = self._call_flow(self._http, operation_id, params)
+        flow = self._call_flow(self._http, operation_id, fields, options)
         with _transport_errors():
             response = await adrive(self._http, flow)
         return self._finish(operation_id, response, detailed)

@@ -12,12 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from ._client import Orq
 from ._response import RawResponse
 from .testing import LocalRouter
 from .testing._png import PNGError, chunks, read_header
+
+if TYPE_CHECKING:
+    from .types import CacheParam
 
 PROMPT = "a lighthouse on a cliff at dusk"
 DOWN_MODEL = "openai/unavailable"
@@ -62,7 +65,7 @@ def run_demo(out: Path, stdout: TextIO) -> None:
         print(line, file=stdout, flush=True)
 
     out.mkdir(parents=True, exist_ok=True)
-    cache = {"type": "exact_match", "ttl": 600}
+    cache: CacheParam = {"type": "exact_match", "ttl": 600}
     steps: list[_Step] = []
     saved: list[Path] = []
     with (

@@ -113,7 +113,7 @@ class APIStatusError(OrqError):
         self.status_code = response.status_code
         self.body = body
         self.retry_after = retry_after
-        self.headers = response.headers
+        self.headers: httpx2.Headers = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
         suffix = f" (request id {self.request_id})" if self.request_id else ""
         super().__init__(f"Error code: {self.status_code} - {message}{suffix}")
@@ -159,7 +159,7 @@ class APIResponseValidationError(OrqError):
     def __init__(self, message: str, *, response: httpx2.Response, body: object) -> None:
         self.message = message
         self.response = response
-        self.status_code = response.status_code
+        self.status_code: int = response.status_code
         self.body = body
         super().__init__(message)
 

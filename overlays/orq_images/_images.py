@@ -1,8 +1,9 @@
-"""The image datum of a response, with its bytes and a way to save it.
+"""What an image of a response can do: give its bytes and save itself.
 
-A subclass of the generated `Image` model, so responses stay the generated
-models; the client binds each datum to itself so that an image returned as a
-URL downloads with the same connection pool, retries, timeouts and limits.
+`ImageFile` is the base of the generated `Image` model (the project's model
+template names it), so every response's `data` holds images with `to_bytes()`
+and `save()`. The client binds each image to itself, so that an image returned
+as a URL downloads with the same connection pool, retries, timeouts and limits.
 """
 
 from __future__ import annotations
@@ -11,16 +12,7 @@ import base64
 import binascii
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-from attrs import define, field
-
-from orq_images_generated.models.image import Image as GeneratedImage
-from orq_images_generated.models.image_response import ImageResponse as GeneratedImageResponse
-from orq_images_generated.models.image_variation_response import (
-    ImageVariationResponse as GeneratedImageVariationResponse,
-)
-from orq_images_generated.types import Unset
+from typing import Protocol, Self
 
 
 class Fetcher(Protocol):
@@ -35,22 +27,24 @@ class Fetcher(Protocol):
     async def asave(self, url: str, path: Path) -> None: ...
 
 
-@define
-class Image(GeneratedImage):
+class ImageFile:
     """One returned image: `to_bytes()` and `save(path)`, or their async forms.
 
     An image given as a `url` is downloaded with the client's settings: streamed,
     at most the client's `max_response_bytes`, checked to be an image.
     """
 
-    _fetcher: Fetcher | None = field(default=None, init=False, repr=False, eq=False)
+    b64_json: str | None
+    url: str | None
+    _fetcher: Fetcher | None = None
 
-    def bind(self, fetcher: Fetcher) -> Image:
+    def bind(self, fetcher: Fetcher) -> Self:
+        """Download this image's URL through `fetcher`, the client that received it."""
         self._fetcher = fetcher
         return self
 
     def _inline_bytes(self) -> bytes | None:
-        if isinstance(self.b64_json, Unset) or self.b64_json is None:
+        if self.b64_json is None:
             return None
         try:
             return base64.b64decode(self.b64_json, validate=True)
@@ -58,7 +52,7 @@ class Image(GeneratedImage):
             raise ValueError(f"b64_json of this image is not valid base64: {exc}") from None
 
     def _source(self) -> tuple[str, Fetcher]:
-        if isinstance(self.url, Unset) or not self.url:
+        if not self.url:
             raise ValueError("this image has neither b64_json nor url")
         if self._fetcher is None:
             raise ValueError("this image is not from a client's response: it cannot download")
@@ -110,18 +104,3 @@ class Image(GeneratedImage):
 
         await asyncio.to_thread(self.save, target)
         return target
-
-
-if TYPE_CHECKING:
-    # For type checkers only: the client puts `Image` (above) in every response's
-    # `data`, so its helpers type-check on `res.data[0]`. At run time the responses
-    # are the generated classes themselves.
-    class ImageResponse(GeneratedImageResponse):
-        data: list[Image]  # type: ignore[assignment]  # narrowed: the client binds each datum
-
-    class ImageVariationResponse(GeneratedImageVariationResponse):
-        data: list[Image]  # type: ignore[assignment]  # narrowed: the client binds each datum
-
-else:
-    ImageResponse = GeneratedImageResponse
-    ImageVariationResponse = GeneratedImageVariationResponse

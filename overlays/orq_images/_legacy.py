@@ -1,7 +1,9 @@
 """Older request shapes that orq's docs still show, upgraded to what the live API takes.
 
-Each upgrade warns with a DeprecationWarning that points at the caller's line,
-so pasted examples keep working while their authors learn the current shape.
+These shapes are not in the spec (fields the spec marks deprecated warn through
+the validator, _schema.py). Each upgrade warns with a DeprecationWarning that
+points at the caller's line, so pasted examples keep working while their authors
+learn the current shape.
 """
 
 from __future__ import annotations
@@ -12,20 +14,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-_PACKAGE_DIR = str(Path(__file__).parent)
+import orq_images_generated
+
+# The client's frames: its engine and its generated surface.
+_PACKAGE_DIRS = (
+    str(Path(__file__).parent),
+    str(Path(orq_images_generated.__file__).parent),
+)
 
 
 def _caller_stacklevel() -> int:
     """The stacklevel of the first frame outside this package, for warnings.warn."""
     frame = sys._getframe(1)
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRS):
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
 
 
-def _warn(message: str) -> None:
+def warn_deprecated(message: str) -> None:
+    """A DeprecationWarning that points at the first line outside orq_images."""
     warnings.warn(message, DeprecationWarning, stacklevel=_caller_stacklevel())
 
 
@@ -34,7 +43,7 @@ def _upgrade_load_balancer(value: Any, where: str) -> Any:
     # takes {"type": "weight_based", "models": [{model, weight}]}.
     if not isinstance(value, list | tuple):
         return value
-    _warn(
+    warn_deprecated(
         f"{where} as a list of {{type, model, weight}} is deprecated; pass "
         '{"type": "weight_based", "models": [{"model": ..., "weight": ...}]}. '
         "The list was sent in that form."
@@ -59,7 +68,5 @@ def upgrade_legacy_shapes(body: dict[str, Any]) -> dict[str, Any]:
         orq = dict(orq)
         if "load_balancer" in orq:
             orq["load_balancer"] = _upgrade_load_balancer(orq["load_balancer"], "orq.load_balancer")
-        if orq.get("contact") is not None:
-            _warn("orq.contact is deprecated; use orq.identity instead. It was still sent.")
         body["orq"] = orq
     return body

@@ -1,8 +1,11 @@
 """One API call, in the steps the sync and async clients share.
 
-    build_request   keyword arguments -> a checked, encoded httpx2.Request
+    build_request   body fields and per-call options -> a checked, encoded httpx2.Request
     (send)          the only step that differs: the client's sync or async send
     parse_response  httpx2.Response -> the generated response model, or a typed error
+
+The generated router (orq_images_generated/router.py) reaches these through the
+client's `_call` for every operation of the spec.
 
 Everything a caller can get wrong is checked in build_request, before anything
 is sent.
@@ -25,9 +28,8 @@ from ._exceptions import (
     InvalidRequestTypeError,
     status_error,
 )
-from ._images import Fetcher, Image
+from ._images import Fetcher, ImageFile
 from ._legacy import upgrade_legacy_shapes
-from ._params import REQUEST_OPTIONS
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
 from ._settings import ClientSettings, check_base_url
@@ -47,31 +49,6 @@ def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> htt
         raise InvalidRequestError(what, f"must be a positive, finite number, got {timeout_ms!r}")
     seconds = timeout_ms / 1000
     return httpx2.Timeout(seconds, connect=min(5.0, seconds))
-
-
-@cache
-def _field_names(schema_name: str) -> frozenset[str]:
-    return frozenset(load_spec()["components"]["schemas"][schema_name]["properties"])
-
-
-def _split(
-    operation: Operation, params: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    fields = _field_names(operation.request_schema)
-    body: dict[str, Any] = {}
-    options: dict[str, Any] = {}
-    for key, value in params.items():
-        if key in REQUEST_OPTIONS:
-            options[key] = value
-        elif key in fields:
-            body[key] = value
-        else:
-            raise InvalidRequestTypeError(
-                key,
-                f"unexpected keyword argument for {operation.operation_id}; "
-                "pass fields the spec does not know yet through extra_body={...}",
-            )
-    return body, options
 
 
 def _encode_json(body: Mapping[str, Any]) -> bytes:
@@ -124,13 +101,18 @@ def build_request(
     settings: ClientSettings,
     client_headers: httpx2.Headers,
     operation_id: str,
-    params: Mapping[str, Any],
+    fields: Mapping[str, Any],
+    options: Mapping[str, Any],
 ) -> httpx2.Request:
-    """Check and encode one call; raises InvalidRequestError naming the field on bad input."""
+    """Check and encode one call; raises InvalidRequestError naming the field on bad input.
+
+    `fields` are the operation's body fields (None: not sent), `options` the per-call
+    settings every operation takes (retries, timeout_ms, server_url, http_headers,
+    extra_body; None: the client's own).
+    """
     operation = operations()[operation_id]
-    body, options = _split(operation, params)
-    image = body.pop("image", None)
-    body = validator(operation.request_schema)(upgrade_legacy_shapes(body), "")
+    body = validator(operation.request_schema)(upgrade_legacy_shapes(dict(fields)), "")
+    files = {name: body.pop(name) for name in operation.file_fields if name in body}
     extra_body = options.get("extra_body")
     if extra_body:
         body.update(extra_body)
@@ -154,7 +136,7 @@ def build_request(
             operation=operation,
             url=url,
             body=body,
-            image=image,
+            files=files,
         )
     else:
         headers = _headers(settings, client_headers, "application/json")
@@ -173,21 +155,25 @@ def _multipart_request(
     operation: Operation,
     url: httpx2.URL,
     body: Mapping[str, Any],
-    image: object,
+    files: Mapping[str, object],
 ) -> httpx2.Request:
-    # Loaded by the first variation: a program that only generates never pays for them.
+    # Loaded by the first upload: a program that only generates never pays for them.
     from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
     from ._upload import prepare_image  # noqa: PLC0415
 
-    files = [] if image is None else [("image", prepare_image(image, field="image"))]
-    stream = MultipartStream(form_fields(body), files)
+    parts = [(name, prepare_image(value, field=name)) for name, value in files.items()]
+    stream = MultipartStream(form_fields(body), parts)
     return stream.build_request(operation.method, url, _headers(settings, client_headers, None))
 
 
 @cache
 def _model_class(schema_name: str) -> Any:
-    module_name = "".join(f"_{c.lower()}" if c.isupper() else c for c in schema_name).lstrip("_")
-    return getattr(import_module(f"orq_images_generated.models.{module_name}"), schema_name)
+    return getattr(import_module("orq_images_generated.models"), schema_name)
+
+
+@cache
+def _required_fields(schema_name: str) -> tuple[str, ...]:
+    return tuple(load_spec()["components"]["schemas"][schema_name].get("required", ()))
 
 
 def _invalid_body(
@@ -200,8 +186,16 @@ def _invalid_body(
     )
 
 
-def parse_response(operation_id: str, response: httpx2.Response, fetcher: Fetcher) -> Any:
-    """The generated model for a success response, or the typed error for anything else."""
+def parse_response(
+    operation_id: str, response: httpx2.Response, fetcher: Fetcher, *, strict: bool
+) -> Any:
+    """The response model for a success response, or the typed error for anything else.
+
+    Lenient by default, as openai-python is: a field the body leaves out or sends as
+    null reads as None and fields the spec does not name are kept, but a body that is
+    not a JSON object holding the schema's required fields is refused. `strict` checks
+    the whole body against the spec first.
+    """
     if not response.is_success:
         raise status_error(response, retry_after=retry_after_seconds(response.headers))
     operation = operations()[operation_id]
@@ -210,11 +204,21 @@ def parse_response(operation_id: str, response: httpx2.Response, fetcher: Fetche
     except (ValueError, RecursionError) as exc:
         excerpt = response.content[:200].decode("utf-8", errors="replace")
         raise _invalid_body(response, f"body is not JSON ({exc}): {excerpt!r}", None) from None
+    if strict:
+        try:
+            data = response_validator(operation.response_schema)(data, "")
+        except InvalidRequestError as exc:
+            raise _invalid_body(response, str(exc), data) from None
+    if not isinstance(data, dict):
+        raise _invalid_body(response, f"expected a JSON object, got {type(data).__name__}", data)
+    missing = [name for name in _required_fields(operation.response_schema) if name not in data]
+    if missing:
+        raise _invalid_body(response, f"{missing[0]}: is required", data)
     try:
-        data = response_validator(operation.response_schema)(data, "")
-    except InvalidRequestError as exc:
-        raise _invalid_body(response, str(exc), data) from None
-    # The images are built once, as the SDK's own Image: not as generated ones first.
-    model = _model_class(operation.response_schema).from_dict({**data, "data": []})
-    model.data = [Image.from_dict(item).bind(fetcher) for item in data["data"]]
+        model = _model_class(operation.response_schema).from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise _invalid_body(response, f"{type(exc).__name__}: {exc}", data) from None
+    for item in model.data if isinstance(model.data, list) else ():
+        if isinstance(item, ImageFile):
+            item.bind(fetcher)
     return model

@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
+from ._legacy import warn_deprecated
 from ._spec import JsonObject, load_spec
 
 Check = Callable[[Any, str], Any]
@@ -29,7 +30,8 @@ _KNOWN_KEYWORDS = frozenset(
         "type", "enum", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength",
         "pattern", "format", "required", "properties", "additionalProperties", "items", "$ref",
         "anyOf", "oneOf", "discriminator", "const", "description", "default", "deprecated",
-        "title", "summary", "examples",
+        "title", "summary", "examples", "uniqueItems",
+        "x-use-instead",
     }
 )  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -123,10 +125,11 @@ def _type_check(types: list[str]) -> Check:
 
 
 class _Compiler:
-    def __init__(self, spec: JsonObject, *, drop_none: bool) -> None:
+    def __init__(self, spec: JsonObject, *, drop_none: bool, warn_deprecated: bool = False) -> None:
         self.schemas: JsonObject = spec["components"]["schemas"]
         self.named: dict[str, Check] = {}
         self.drop_none = drop_none
+        self.warn_deprecated = warn_deprecated
 
     def named_check(self, name: str) -> Check:
         if name not in self.named:
@@ -139,6 +142,15 @@ class _Compiler:
         return self.named[name]
 
     def compile(self, schema: JsonObject, where: str) -> Check:
+        if schema.get("format") == "binary":
+            # A file to upload: the upload code (_upload.py) checks it, in whatever form.
+            return _any_value
+        check = self._compile(schema, where)
+        if schema.get("deprecated") and self.warn_deprecated:
+            return _deprecated(check, schema.get("x-use-instead"))
+        return check
+
+    def _compile(self, schema: JsonObject, where: str) -> Check:
         unknown = set(schema) - _KNOWN_KEYWORDS
         if unknown:
             raise RuntimeError(f"schema {where}: keywords {sorted(unknown)} are not checked")
@@ -280,6 +292,23 @@ class _Compiler:
         return check
 
 
+def _any_value(value: Any, path: str) -> Any:
+    return value
+
+
+def _deprecated(check: Check, use_instead: str | None) -> Check:
+    """Warn, pointing at the caller's line, when a request uses a deprecated field."""
+
+    def warn(value: Any, path: str) -> Any:
+        if value is not None:
+            head, _, _ = path.rpartition(".")
+            instead = f"; use {_join(head, use_instead)} instead" if use_instead else ""
+            warn_deprecated(f"{path} is deprecated{instead}. It was still sent.")
+        return check(value, path)
+
+    return warn
+
+
 def _chain(steps: list[Check]) -> Check:
     if len(steps) == 1:
         return steps[0]
@@ -368,6 +397,20 @@ def _bound_checks(schema: JsonObject) -> list[Check]:
         ),
     )
     checks: list[Check] = [check for check in ranges if check is not None]
+    if schema.get("uniqueItems"):
+
+        def unique(value: Any, path: str) -> Any:
+            if isinstance(value, list | tuple):
+                seen: list[Any] = []
+                for item in value:
+                    # Compared as JSON compares: 1 and 1.0 and True are not the same value.
+                    key = (type(item) is bool, item)
+                    if key in seen:
+                        raise InvalidRequestError(path, f"{_describe(item)} is repeated")
+                    seen.append(key)
+            return value
+
+        checks.append(unique)
     if "pattern" in schema:
         pattern = re.compile(schema["pattern"])
 
@@ -389,13 +432,17 @@ def _email_check(value: Any, path: str) -> Any:
 
 
 @cache
-def _compiler(drop_none: bool) -> _Compiler:
-    return _Compiler(load_spec(), drop_none=drop_none)
+def _compiler(drop_none: bool, warn_deprecated: bool = False) -> _Compiler:
+    return _Compiler(load_spec(), drop_none=drop_none, warn_deprecated=warn_deprecated)
 
 
-def validator(schema_name: str) -> Check:
-    """The compiled check of a request schema: None values in objects are dropped, not sent."""
-    return _compiler(True).named_check(schema_name)
+def validator(schema_name: str, *, warn_deprecated: bool = True) -> Check:
+    """The compiled check of a request schema: None values in objects are dropped, not sent.
+
+    A value in a field the spec marks deprecated warns (DeprecationWarning, at the
+    caller's line) unless `warn_deprecated` is off, as for a server reading requests.
+    """
+    return _compiler(True, warn_deprecated).named_check(schema_name)
 
 
 def response_validator(schema_name: str) -> Check:

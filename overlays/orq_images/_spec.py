@@ -22,6 +22,8 @@ class Operation:
     content_type: str
     request_schema: str
     response_schema: str
+    file_fields: tuple[str, ...] = ()
+    """Body fields uploaded as files (`format: binary`), sent as multipart file parts."""
 
 
 @cache
@@ -44,12 +46,17 @@ def operations() -> dict[str, Operation]:
         for method, op in methods.items():
             ((content_type, body),) = op["requestBody"]["content"].items()
             success = op["responses"]["200"]["content"]["application/json"]
+            request_schema = _schema_name(body)
+            properties = load_spec()["components"]["schemas"][request_schema]["properties"]
             found[op["operationId"]] = Operation(
                 operation_id=op["operationId"],
                 method=method.upper(),
                 path=path,
                 content_type=content_type,
-                request_schema=_schema_name(body),
+                request_schema=request_schema,
                 response_schema=_schema_name(success),
+                file_fields=tuple(
+                    name for name, prop in properties.items() if prop.get("format") == "binary"
+                ),
             )
     return found

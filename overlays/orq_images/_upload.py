@@ -16,7 +16,7 @@ import os
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from orq_images_generated.types import File
 
@@ -38,6 +38,20 @@ _ACCEPTED = (
 )
 
 Chunk = bytes | memoryview
+
+ImageInput = (
+    str
+    | os.PathLike[str]
+    | bytes
+    | bytearray
+    | memoryview
+    | IO[bytes]
+    | tuple[str, Any]
+    | tuple[str, Any, str]
+    | Mapping[str, Any]
+    | File
+)
+"""Every form an image to upload may take (see prepare_image)."""
 
 
 class _Source(Protocol):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ._exceptions import (
     APIConnectionError,
@@ -34,7 +35,7 @@ EXIT_INTERRUPTED = 130
 
 EPILOG = """\
 environment:
-  ORQ_API_KEY   your orq.ai API key (generate, variation)
+  ORQ_API_KEY   your orq.ai API key (the commands that call the API)
   ORQ_BASE_URL  the API's address (default https://api.orq.ai); point it at
                 `orq-images serve` to work offline
 
@@ -73,11 +74,62 @@ def _positive(text: str) -> int:
     return value
 
 
-def _image_options(command: argparse.ArgumentParser, model: str) -> None:
-    command.add_argument("-n", type=_positive, help="how many images (1-10; the API's default: 1)")
-    command.add_argument("--size", help="image size, such as 1024x1024")
-    command.add_argument("--model", default=model, help=f"the model (default: {model})")
-    command.add_argument(
+@dataclass(frozen=True)
+class ImageCommand:
+    """A command that calls one operation of the API and saves the images it returns.
+
+    `inputs` are its positional arguments (each the body field of the same name);
+    `-n`, `--size` and `--model` are the operations' fields of those names.
+    """
+
+    name: str
+    help: str
+    operation: tuple[str, ...]  # the path of `orq.router.<...>.create`
+    inputs: tuple[tuple[str, Callable[[str], Any], str], ...]
+    model: str
+    doing: str
+    stem: Callable[[argparse.Namespace], str]
+
+
+def _slug(text: str) -> str:
+    from ._cli_commands import slug  # noqa: PLC0415 - keeps `--help` fast
+
+    return slug(text)
+
+
+_IMAGE_FILE = "a PNG, JPEG or WEBP file under 50 MB"
+IMAGE_COMMANDS = (
+    ImageCommand(
+        "generate",
+        "create images from a prompt, save them",
+        ("images", "generations"),
+        (("prompt", str, "what to draw"),),
+        "openai/gpt-image-1",
+        "generating",
+        lambda args: _slug(args.prompt),
+    ),
+    ImageCommand(
+        "variation",
+        "create variations of an image, save them",
+        ("images", "variations"),
+        (("image", Path, _IMAGE_FILE),),
+        "openai/dall-e-2",
+        "making variations",
+        lambda args: f"{_slug(args.image.stem)}-variation",
+    ),
+)
+
+
+def _image_command(commands: Any, command: ImageCommand) -> None:
+    parser = commands.add_parser(command.name, help=command.help)
+    for name, kind, text in command.inputs:
+        parser.add_argument(name, type=kind, help=text)
+    parser.add_argument("-n", type=_positive, help="how many images (1-10; the API's default: 1)")
+    parser.add_argument("--size", help="image size, such as 1024x1024")
+    parser.add_argument(
+        "--model", default=command.model, help=f"the model (default: {command.model})"
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path(), help="directory for the images (default: .)"
     )
 
@@ -93,13 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    generate = commands.add_parser("generate", help="create images from a prompt, save them")
-    generate.add_argument("prompt", help="what to draw")
-    _image_options(generate, "openai/gpt-image-1")
-
-    variation = commands.add_parser("variation", help="create variations of an image, save them")
-    variation.add_argument("image", type=Path, help="a PNG, JPEG or WEBP file under 50 MB")
-    _image_options(variation, "openai/dall-e-2")
+    for command in IMAGE_COMMANDS:
+        _image_command(commands, command)
 
     serve = commands.add_parser("serve", help="run a local orq router (LocalRouter) until Ctrl-C")
     serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default: 8080)")
@@ -137,13 +184,19 @@ def _api_key_required() -> None:
 def _run(args: argparse.Namespace) -> None:
     from . import _cli_commands  # noqa: PLC0415 - keeps `--help` and usage errors fast
 
-    if args.command in ("generate", "variation"):
+    image_command = next((c for c in IMAGE_COMMANDS if c.name == args.command), None)
+    if image_command is not None:
         _api_key_required()
-        options = {"n": args.n, "size": args.size, "model": args.model, "out": args.out}
-        if args.command == "generate":
-            paths = _cli_commands.generate(args.prompt, stderr=sys.stderr, **options)
-        else:
-            paths = _cli_commands.variation(args.image, stderr=sys.stderr, **options)
+        fields = {name: getattr(args, name) for name, _, _ in image_command.inputs}
+        fields |= {"n": args.n, "size": args.size, "model": args.model}
+        paths = _cli_commands.create_images(
+            image_command.operation,
+            fields,
+            out=args.out,
+            stem=image_command.stem(args),
+            doing=f"{image_command.doing} with {args.model}",
+            stderr=sys.stderr,
+        )
         for path in paths:
             print(path)
     elif args.command == "serve":

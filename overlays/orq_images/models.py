@@ -1,14 +1,10 @@
 """The request and response models, to import by name: `from orq_images.models import Retry`.
 
-They are the generated models (generated/orq_images_generated/models). `Image`
-is the generated image datum with `to_bytes()` and `save()` added, and the two
-response classes are typed to hold it.
+They are generated from openapi.yaml. Every `Image` of a response has `to_bytes()`
+and `save()`. Enums are `Literal` types.
 """
 
 from orq_images_generated.models import *  # noqa: F403
-from orq_images_generated.models import __all__ as _generated_all
+from orq_images_generated.models import __all__ as _models_all
 
-# These three replace the generated names of the star import above.
-from ._images import Image, ImageResponse, ImageVariationResponse  # noqa: F401
-
-__all__ = list(_generated_all)
+__all__ = list(_models_all)

@@ -7,11 +7,14 @@
 After regenerating, it reports what changed in the public API (see
 codegen/api_report.py) and exits 3 if a change is breaking, 0 otherwise.
 
-Steps: load openapi.yaml, apply the spec pre-pass, write the patched generator
-templates, run the pinned openapi-python-client (its post-hooks run the pinned
-ruff), stamp every module with a do-not-edit header, add the spec as JSON for
-runtime validation, then swap the result in for the old package whole, so no
-stale module survives.
+Steps: load openapi.yaml, apply the spec pre-pass, write the project's own and
+the patched generator templates, run the pinned openapi-python-client for the
+models (its post-hooks run the pinned ruff), drop the HTTP client it always
+writes (the orq_images engine sends every request), render the typed surface
+with the project's templates (codegen/surface.py: keyword parameters, router
+namespaces, REFERENCE.md), stamp every module with a do-not-edit header, add the
+spec as JSON for runtime validation, then swap the result in for the old
+package whole, so no stale module survives.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import yaml
 
 from codegen import api_report
 from codegen.prepass import PrepassError, prepare_for_generator
+from codegen.surface import render
 from codegen.template_patches import write_patched_templates
 from codegen.unions import explicit_discriminators
 
@@ -43,6 +47,10 @@ HEADER = (
     "Do not edit: change the spec and regenerate.\n"
 )
 RUNTIME_SPEC = "openapi.json"
+REFERENCE = "REFERENCE.md"
+# openapi-python-client always writes an HTTP client of its own; orq_images has one
+# engine for every call, so these are removed rather than shipped unused.
+GENERATOR_CLIENT = ("api", "client.py", "errors.py")
 
 
 def load_spec(path: Path = SPEC) -> dict[str, object]:
@@ -84,17 +92,49 @@ def _run_generator(spec_json: Path, templates: Path, output: Path, config: Path)
         raise SystemExit("openapi-python-client failed or warned; generated/ left unchanged")
 
 
+def _format(package: Path, names: list[str]) -> None:
+    """The generator's post-hooks (generator-config.yaml), run on the surface modules."""
+    bin_dir = Path(sys.executable).parent
+    files = [str(package / name) for name in names]
+    for command in (
+        ["ruff", "check", "--no-cache", "--fix-only", "--select=I,F401", *files],
+        ["ruff", "format", "--no-cache", *files],
+    ):
+        result = subprocess.run(
+            [str(bin_dir / command[0]), *command[1:]],
+            cwd=package,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise SystemExit(f"{command[0]} {command[1]} failed on the rendered surface")
+
+
 def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> Path:
     """Generate the package into `destination` and return the package folder."""
     spec = load_spec(spec_path)
     with tempfile.TemporaryDirectory(prefix="orq-codegen-") as scratch_dir:
         scratch = Path(scratch_dir)
         spec_json = scratch / "openapi.prepared.json"
-        spec_json.write_text(json.dumps(prepare_for_generator(spec), indent=1), encoding="utf-8")
+        prepared = prepare_for_generator(spec)
+        spec_json.write_text(json.dumps(prepared, indent=1), encoding="utf-8")
         templates = scratch / "templates"
         write_patched_templates(templates)
         _run_generator(spec_json, templates, destination / PACKAGE, config)
     package = destination / PACKAGE
+    for name in GENERATOR_CLIENT:
+        path = package / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    surface = render(prepared)
+    (destination / REFERENCE).write_text(surface.pop(REFERENCE), encoding="utf-8")
+    for name, text in surface.items():
+        (package / name).write_text(text, encoding="utf-8")
+    _format(package, list(surface))
     for module in sorted(package.rglob("*.py")):
         module.write_text(HEADER + module.read_text(encoding="utf-8"), encoding="utf-8")
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
@@ -166,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
             changed = (
                 differences(fresh, current) if current.exists() else [f"{PACKAGE}/ is missing"]
             )
+            reference = args.generated / REFERENCE
+            if not reference.exists() or not filecmp.cmp(
+                fresh.parent / REFERENCE, reference, shallow=False
+            ):
+                changed.append(f"../{REFERENCE}")
             if changed:
                 print("generated/ is out of date with openapi.yaml; run scripts/generate. Differs:")
                 print("\n".join(f"  {path}" for path in changed))
@@ -182,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(current)
         args.generated.mkdir(exist_ok=True)
         shutil.copytree(fresh, current, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copyfile(fresh.parent / REFERENCE, args.generated / REFERENCE)
     print(f"regenerated {current}")
     return api_report.publish(report, args.report)
 

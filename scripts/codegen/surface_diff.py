@@ -50,12 +50,14 @@ def load(packages: Sequence[str], search_paths: Sequence[Path]) -> dict[str, gri
 
 def _key(obj: griffe.Object | griffe.Alias, member: str | None = None) -> tuple[str, ...]:
     names = [obj.name] if member is None else [obj.name, member]
-    return tuple(normalized(name) for name in names)
+    # The TypedDict `FallbackParam` (params.py) is the schema `Fallback` as a dict.
+    return tuple(normalized(name.removesuffix("Param")) for name in names)
 
 
 def _same_modulo_renames(old: str, new: str, renames: Mapping[str, str]) -> bool:
     """Whether two annotations differ only by schema classes that were renamed."""
     renamed = {normalized(k): normalized(v) for k, v in renames.items()}
+    renamed |= {f"{k}param": f"{v}param" for k, v in renamed.items()}
 
     def rewrite(text: str) -> str:
         return _IDENTIFIER.sub(lambda m: renamed.get(normalized(m[0]), normalized(m[0])), text)
@@ -252,12 +254,16 @@ class SurfaceDiff:
     ) -> Iterator[Change]:
         """Changes to the keywords a `**params: Unpack[...]` takes. Keyed by the keyword
         alone: the same TypedDict serves several methods, and a spec change that
-        removed the field already explains the keyword. Named parameters that went
-        away are griffe's to report; the ones added are listed here."""
+        removed the field already explains the keyword. Named keywords that went away
+        are griffe's to report where it compares them, on public classes; the generated
+        namespaces are reached through `orq.router`, not imported, so theirs are listed
+        here. The ones added are listed here for all."""
         named_before = _named_keywords(old)
+        seen_by_griffe = new.parent is not None and new.parent.is_public
         before = {**named_before, **_unpacked_keywords(old)}
         after = {**_named_keywords(new), **_unpacked_keywords(new)}
-        for name in before.keys() - after.keys() - named_before.keys():
+        left_to_griffe = named_before.keys() if seen_by_griffe else set()
+        for name in sorted(before.keys() - after.keys() - left_to_griffe):
             yield Change(True, path, f"keyword `{name}` removed", (normalized(name),))
         for name, required in after.items():
             if name not in before:

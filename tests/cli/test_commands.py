@@ -227,7 +227,7 @@ def test_ctrl_c_is_exit_code_130(
     def interrupted(*args: object, **kwargs: object) -> list[Path]:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("orq_images._cli_commands.generate", interrupted)
+    monkeypatch.setattr("orq_images._cli_commands.create_images", interrupted)
     code, out, err = _run(capsys, "generate", "fox")
     assert (code, out, err) == (cli.EXIT_INTERRUPTED, [], ["orq-images: interrupted"])
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError, Orq
-from orq_images.models import Cache, CacheType, Fallback, GenerationOrq, Quality, Retry
-from tests.conftest import API_KEY
+from orq_images.models import Cache, Fallback, GenerationOrq, Retry
+from tests.conftest import API_KEY, PNG_1X1
 from tests.support.server import LoopbackServer
 
 
@@ -26,16 +26,16 @@ def test_only_fields_the_caller_set_are_sent(orq: Orq, server: LoopbackServer) -
     assert request.headers["user-agent"].startswith("orq-images/")
 
 
-def test_models_enums_and_dicts_are_interchangeable(orq: Orq, server: LoopbackServer) -> None:
+def test_models_and_dicts_are_interchangeable(orq: Orq, server: LoopbackServer) -> None:
     orq.router.images.generations.create(
         prompt="p",
         model="m",
         n=2.0,  # a whole float is sent as the integer the spec asks for
-        quality=Quality.HIGH,
+        quality="high",
         retry=Retry(count=2, on_codes=[429]),
         cache={"type": "exact_match"},
         fallbacks=[Fallback(model="a"), {"model": "b"}],
-        orq=GenerationOrq(cache=Cache(type_=CacheType.EXACT_MATCH, ttl=60)),
+        orq=GenerationOrq(cache=Cache(type_="exact_match", ttl=60)),
     )
     body = server.requests[0].json()
     assert body == {
@@ -103,6 +103,18 @@ def test_per_call_server_url(server: LoopbackServer) -> None:
             {"prompt": "p", "model": "m", "sizee": "1x1"},
             InvalidRequestTypeError,
             "sizee",
+            "did you mean `size`?",
+        ),
+        (
+            {"prompt": "p", "modle": "m"},
+            InvalidRequestTypeError,
+            "modle",
+            "did you mean `model`?",
+        ),
+        (
+            {"prompt": "p", "model": "m", "colour_depth": 8},
+            InvalidRequestTypeError,
+            "colour_depth",
             "extra_body",
         ),
     ],
@@ -132,5 +144,5 @@ def test_type_errors_are_type_errors_and_value_errors_value_errors(orq: Orq) -> 
 
 def test_variation_size_outside_its_enum_is_refused(orq: Orq, server: LoopbackServer) -> None:
     with pytest.raises(InvalidRequestError, match=r"^size: '300x300' is not one of"):
-        orq.router.images.variations.create(model="m", size="300x300")
+        orq.router.images.variations.create(model="m", image=PNG_1X1, size="300x300")  # type: ignore[arg-type]
     assert server.requests == []

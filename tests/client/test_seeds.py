@@ -9,18 +9,35 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PNG_1X1
 from tests.support.server import LoopbackServer
 
 EXAMPLES = Path(__file__).parent / "seed_examples"
 
 
+_VARIATION_CALL = "orq.router.images.variations.create("
+
+
 def run_example(
-    name: str, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    name: str,
+    server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    *,
+    with_image: bool = True,
 ) -> None:
+    """Run a seed with its import line changed. The variation seeds send no image, which
+    the live API refuses with a 400 (orq_images refuses it before sending); with_image
+    adds one to the call, as a working program has."""
     source = (EXAMPLES / name).read_text()
     assert source.count("from orq_ai_sdk import Orq") == 1
+    source = source.replace("from orq_ai_sdk import Orq", "from orq_images import Orq")
+    if with_image and _VARIATION_CALL in source:
+        (tmp_path / "photo.png").write_bytes(PNG_1X1)
+        image = repr(str(tmp_path / "photo.png"))
+        source = source.replace(_VARIATION_CALL, f"{_VARIATION_CALL}image={image}, ")
     script = tmp_path / name
-    script.write_text(source.replace("from orq_ai_sdk import Orq", "from orq_images import Orq"))
+    script.write_text(source)
     monkeypatch.setenv("ORQ_BASE_URL", server.url)
     runpy.run_path(str(script), run_name="__main__")
 
@@ -75,6 +92,15 @@ def test_seed_001_generations_sends_the_documented_json(
     assert "ImageResponse(created=1732233600" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", ["seed_000_variations.py", "seed_002_variations_legacy.py"])
+def test_a_variation_seed_without_its_image_is_refused_before_sending(
+    name: str, server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with pytest.raises(TypeError, match=r"^image: is required"):
+        run_example(name, server, monkeypatch, tmp_path, with_image=False)
+    assert server.requests == []
+
+
 def test_seed_000_variations_sends_one_json_field_per_object(
     server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -84,7 +110,7 @@ def test_seed_000_variations_sends_one_json_field_per_object(
     assert request.path == "/v2/router/images/variations"
     form = request.form()
     routing = {"retry", "cache", "load_balancer", "timeout", "orq"}
-    assert set(form) == {"model", "n", "response_format", "size", *routing}
+    assert set(form) == {"image", "model", "n", "response_format", "size", *routing}
     assert form["model"].text == "Altima"
     assert form["n"].text == "1"
     assert form["size"].text == "1024x1024"
@@ -93,7 +119,8 @@ def test_seed_000_variations_sends_one_json_field_per_object(
     orq = json.loads(form["orq"].value)
     assert orq["prompt"] == {"id": "prompt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "version": "latest"}
     assert orq["fallbacks"] == [{"model": "openai/gpt-4o-mini"}]
-    assert all(part.filename is None for part in form.values())
+    assert form["image"].filename == "photo.png"
+    assert all(part.filename is None for name, part in form.items() if name != "image")
 
 
 def test_seed_002_legacy_shapes_are_upgraded_with_warnings(

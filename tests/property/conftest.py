@@ -19,5 +19,21 @@ def loopback() -> Iterator[LoopbackServer]:
 
 @pytest.fixture(scope="module")
 def client(loopback: LoopbackServer) -> Iterator[Orq]:
-    with Orq(API_KEY, server_url=loopback.url, retry_config=RetryConfig(max_retries=0)) as orq:
+    with Orq(
+        API_KEY,
+        server_url=loopback.url,
+        retry_config=RetryConfig(max_retries=0),
+        strict_response_validation=True,
+    ) as orq:
+        yield orq
+
+
+@pytest.fixture(scope="module")
+def lenient_client(loopback: LoopbackServer) -> Iterator[Orq]:
+    with Orq(
+        API_KEY,
+        server_url=loopback.url,
+        retry_config=RetryConfig(max_retries=0),
+        strict_response_validation=False,
+    ) as orq:
         yield orq

@@ -8,69 +8,53 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.cache_type import CacheType
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 T = TypeVar("T", bound="Cache")
 
 
 @_attrs_define
 class Cache:
-    """Serve an identical earlier request from orq's cache.
-
-    Attributes:
-        type_ (CacheType): The cache strategy; only exact matches of the whole request are served.
-        ttl (int | Unset): How long a cached response stays valid, in seconds (at most 3 days). The server's default is
-            1800.
-    """
+    """Serve an identical earlier request from orq's cache."""
 
     type_: CacheType
-    ttl: int | Unset = UNSET
+    """ The cache strategy; only exact matches of the whole request are served. """
+    ttl: int | None = None
+    """ How long a cached response stays valid, in seconds (at most 3 days). The server's default is
+    1800. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_.value
-
-        ttl = self.ttl
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "type": type_,
-            }
-        )
-        if ttl is not UNSET:
-            field_dict["ttl"] = ttl
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.type_ is not None:
+            field_dict["type"] = to_wire(self.type_)
+        if self.ttl is not None:
+            field_dict["ttl"] = to_wire(self.ttl)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
-        type_ = CacheType(d.pop("type"))
-
-        ttl = d.pop("ttl", UNSET)
-
+        type_ = d.pop("type")
+        ttl = d.pop("ttl", None)
         cache = cls(
             type_=type_,
             ttl=ttl,
         )
-
         cache.additional_properties = d
         return cache
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "type" in data and data["type"] in {"exact_match"}
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

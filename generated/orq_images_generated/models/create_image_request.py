@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,7 +13,7 @@ from ..models.output_format import OutputFormat
 from ..models.quality import Quality
 from ..models.response_format import ResponseFormat
 from ..models.style import Style
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.cache import Cache
@@ -24,210 +24,100 @@ if TYPE_CHECKING:
     from ..models.retry import Retry
     from ..models.timeout import Timeout
 
-
 T = TypeVar("T", bound="CreateImageRequest")
 
 
 @_attrs_define
 class CreateImageRequest:
-    """What to generate and how orq should route the call.
-
-    Attributes:
-        prompt (str): A text description of the image or images to create.
-        model (str): The model that draws the image, for example `openai/gpt-image-1`.
-        background (Background | None | Unset): Whether the background is transparent or opaque (gpt-image-1 only).
-        moderation (Moderation | None | Unset): How strictly the provider filters the content it draws.
-        n (int | None | Unset): How many images to create, from 1 to 10 (dall-e-3 takes only 1). The server's default is
-            1.
-        output_compression (int | None | Unset): Compression level in percent, for the webp and jpeg output formats.
-        output_format (None | OutputFormat | Unset): The file format of the returned images.
-        quality (None | Quality | Unset): The rendering quality; which values apply depends on the model.
-        response_format (None | ResponseFormat | Unset): Return each image as a download URL or inline as base64 text.
-        size (None | str | Unset): The image size, such as `1024x1024`; each model has its own list of sizes.
-        style (None | Style | Unset): The drawing style (dall-e-3 only).
-        metadata (CreateImageRequestMetadata | Unset): Free key-value pairs kept on the trace of this call; each value
-            is at most 512 characters.
-        name (str | Unset): The name shown on the trace of this call instead of the default one.
-        fallbacks (list[Fallback] | Unset): Models to try in order when the primary model fails.
-        retry (Retry | Unset): How often orq retries the provider call, and on which status codes.
-        cache (Cache | Unset): Serve an identical earlier request from orq's cache.
-        load_balancer (LoadBalancer | Unset): Spread calls over several models by weight.
-        timeout (Timeout | Unset): A deadline for the provider call; past it orq retries or falls back if configured to.
-        orq (GenerationOrq | Unset): orq's routing settings for an image generation, nested under `orq`.
-    """
+    """What to generate and how orq should route the call."""
 
     prompt: str
+    """ A text description of the image or images to create. """
     model: str
-    background: Background | None | Unset = UNSET
-    moderation: Moderation | None | Unset = UNSET
-    n: int | None | Unset = UNSET
-    output_compression: int | None | Unset = UNSET
-    output_format: None | OutputFormat | Unset = UNSET
-    quality: None | Quality | Unset = UNSET
-    response_format: None | ResponseFormat | Unset = UNSET
-    size: None | str | Unset = UNSET
-    style: None | Style | Unset = UNSET
-    metadata: CreateImageRequestMetadata | Unset = UNSET
-    name: str | Unset = UNSET
-    fallbacks: list[Fallback] | Unset = UNSET
-    retry: Retry | Unset = UNSET
-    cache: Cache | Unset = UNSET
-    load_balancer: LoadBalancer | Unset = UNSET
-    timeout: Timeout | Unset = UNSET
-    orq: GenerationOrq | Unset = UNSET
+    """ The model that draws the image, for example `openai/gpt-image-1`. """
+    background: Background | None = None
+    """ Whether the background is transparent or opaque (gpt-image-1 only). """
+    moderation: Moderation | None = None
+    """ How strictly the provider filters the content it draws. """
+    n: int | None = None
+    """ How many images to create, from 1 to 10 (dall-e-3 takes only 1). The server's default is 1. """
+    output_compression: int | None = None
+    """ Compression level in percent, for the webp and jpeg output formats. """
+    output_format: None | OutputFormat = None
+    """ The file format of the returned images. """
+    quality: None | Quality = None
+    """ The rendering quality; which values apply depends on the model. """
+    response_format: None | ResponseFormat = None
+    """ Return each image as a download URL or inline as base64 text. """
+    size: None | str = None
+    """ The image size, such as `1024x1024`; each model has its own list of sizes. """
+    style: None | Style = None
+    """ The drawing style (dall-e-3 only). """
+    metadata: CreateImageRequestMetadata | None = None
+    """ Free key-value pairs kept on the trace of this call; each value is at most 512 characters. """
+    name: str | None = None
+    """ The name shown on the trace of this call instead of the default one. """
+    fallbacks: list[Fallback] | None = None
+    """ Models to try in order when the primary model fails. """
+    retry: Retry | None = None
+    """ How often orq retries the provider call, and on which status codes. """
+    cache: Cache | None = None
+    """ Serve an identical earlier request from orq's cache. """
+    load_balancer: LoadBalancer | None = None
+    """ Spread calls over several models by weight. """
+    timeout: Timeout | None = None
+    """ A deadline for the provider call; past it orq retries or falls back if configured to. """
+    orq: GenerationOrq | None = None
+    """ orq's routing settings for an image generation, nested under `orq`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        prompt = self.prompt
-
-        model = self.model
-
-        background: None | str | Unset
-        if isinstance(self.background, Unset):
-            background = UNSET
-        elif isinstance(self.background, Background):
-            background = self.background.value
-        else:
-            background = self.background
-
-        moderation: None | str | Unset
-        if isinstance(self.moderation, Unset):
-            moderation = UNSET
-        elif isinstance(self.moderation, Moderation):
-            moderation = self.moderation.value
-        else:
-            moderation = self.moderation
-
-        n: int | None | Unset
-        if isinstance(self.n, Unset):
-            n = UNSET
-        else:
-            n = self.n
-
-        output_compression: int | None | Unset
-        if isinstance(self.output_compression, Unset):
-            output_compression = UNSET
-        else:
-            output_compression = self.output_compression
-
-        output_format: None | str | Unset
-        if isinstance(self.output_format, Unset):
-            output_format = UNSET
-        elif isinstance(self.output_format, OutputFormat):
-            output_format = self.output_format.value
-        else:
-            output_format = self.output_format
-
-        quality: None | str | Unset
-        if isinstance(self.quality, Unset):
-            quality = UNSET
-        elif isinstance(self.quality, Quality):
-            quality = self.quality.value
-        else:
-            quality = self.quality
-
-        response_format: None | str | Unset
-        if isinstance(self.response_format, Unset):
-            response_format = UNSET
-        elif isinstance(self.response_format, ResponseFormat):
-            response_format = self.response_format.value
-        else:
-            response_format = self.response_format
-
-        size: None | str | Unset
-        if isinstance(self.size, Unset):
-            size = UNSET
-        else:
-            size = self.size
-
-        style: None | str | Unset
-        if isinstance(self.style, Unset):
-            style = UNSET
-        elif isinstance(self.style, Style):
-            style = self.style.value
-        else:
-            style = self.style
-
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
-
-        name = self.name
-
-        fallbacks: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.fallbacks, Unset):
-            fallbacks = []
-            for fallbacks_item_data in self.fallbacks:
-                fallbacks_item = fallbacks_item_data.to_dict()
-                fallbacks.append(fallbacks_item)
-
-        retry: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.retry, Unset):
-            retry = self.retry.to_dict()
-
-        cache: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.cache, Unset):
-            cache = self.cache.to_dict()
-
-        load_balancer: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.load_balancer, Unset):
-            load_balancer = self.load_balancer.to_dict()
-
-        timeout: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.timeout, Unset):
-            timeout = self.timeout.to_dict()
-
-        orq: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.orq, Unset):
-            orq = self.orq.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "prompt": prompt,
-                "model": model,
-            }
-        )
-        if background is not UNSET:
-            field_dict["background"] = background
-        if moderation is not UNSET:
-            field_dict["moderation"] = moderation
-        if n is not UNSET:
-            field_dict["n"] = n
-        if output_compression is not UNSET:
-            field_dict["output_compression"] = output_compression
-        if output_format is not UNSET:
-            field_dict["output_format"] = output_format
-        if quality is not UNSET:
-            field_dict["quality"] = quality
-        if response_format is not UNSET:
-            field_dict["response_format"] = response_format
-        if size is not UNSET:
-            field_dict["size"] = size
-        if style is not UNSET:
-            field_dict["style"] = style
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if name is not UNSET:
-            field_dict["name"] = name
-        if fallbacks is not UNSET:
-            field_dict["fallbacks"] = fallbacks
-        if retry is not UNSET:
-            field_dict["retry"] = retry
-        if cache is not UNSET:
-            field_dict["cache"] = cache
-        if load_balancer is not UNSET:
-            field_dict["load_balancer"] = load_balancer
-        if timeout is not UNSET:
-            field_dict["timeout"] = timeout
-        if orq is not UNSET:
-            field_dict["orq"] = orq
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.prompt is not None:
+            field_dict["prompt"] = to_wire(self.prompt)
+        if self.model is not None:
+            field_dict["model"] = to_wire(self.model)
+        if self.background is not None:
+            field_dict["background"] = to_wire(self.background)
+        if self.moderation is not None:
+            field_dict["moderation"] = to_wire(self.moderation)
+        if self.n is not None:
+            field_dict["n"] = to_wire(self.n)
+        if self.output_compression is not None:
+            field_dict["output_compression"] = to_wire(self.output_compression)
+        if self.output_format is not None:
+            field_dict["output_format"] = to_wire(self.output_format)
+        if self.quality is not None:
+            field_dict["quality"] = to_wire(self.quality)
+        if self.response_format is not None:
+            field_dict["response_format"] = to_wire(self.response_format)
+        if self.size is not None:
+            field_dict["size"] = to_wire(self.size)
+        if self.style is not None:
+            field_dict["style"] = to_wire(self.style)
+        if self.metadata is not None:
+            field_dict["metadata"] = to_wire(self.metadata)
+        if self.name is not None:
+            field_dict["name"] = to_wire(self.name)
+        if self.fallbacks is not None:
+            field_dict["fallbacks"] = to_wire(self.fallbacks)
+        if self.retry is not None:
+            field_dict["retry"] = to_wire(self.retry)
+        if self.cache is not None:
+            field_dict["cache"] = to_wire(self.cache)
+        if self.load_balancer is not None:
+            field_dict["load_balancer"] = to_wire(self.load_balancer)
+        if self.timeout is not None:
+            field_dict["timeout"] = to_wire(self.timeout)
+        if self.orq is not None:
+            field_dict["orq"] = to_wire(self.orq)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.cache import Cache  # noqa: PLC0415
         from ..models.create_image_request_metadata import CreateImageRequestMetadata  # noqa: PLC0415
         from ..models.fallback import Fallback  # noqa: PLC0415
@@ -238,193 +128,24 @@ class CreateImageRequest:
 
         d = dict(src_dict)
         prompt = d.pop("prompt")
-
         model = d.pop("model")
-
-        def _parse_background(data: object) -> Background | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                background_type_0 = Background(data)
-
-                return background_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Background | None | Unset, data)
-
-        background = _parse_background(d.pop("background", UNSET))
-
-        def _parse_moderation(data: object) -> Moderation | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                moderation_type_0 = Moderation(data)
-
-                return moderation_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Moderation | None | Unset, data)
-
-        moderation = _parse_moderation(d.pop("moderation", UNSET))
-
-        def _parse_n(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        n = _parse_n(d.pop("n", UNSET))
-
-        def _parse_output_compression(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        output_compression = _parse_output_compression(
-            d.pop("output_compression", UNSET)
-        )
-
-        def _parse_output_format(data: object) -> None | OutputFormat | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                output_format_type_0 = OutputFormat(data)
-
-                return output_format_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | OutputFormat | Unset, data)
-
-        output_format = _parse_output_format(d.pop("output_format", UNSET))
-
-        def _parse_quality(data: object) -> None | Quality | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                quality_type_0 = Quality(data)
-
-                return quality_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Quality | Unset, data)
-
-        quality = _parse_quality(d.pop("quality", UNSET))
-
-        def _parse_response_format(data: object) -> None | ResponseFormat | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                response_format_type_0 = ResponseFormat(data)
-
-                return response_format_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | ResponseFormat | Unset, data)
-
-        response_format = _parse_response_format(d.pop("response_format", UNSET))
-
-        def _parse_size(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        size = _parse_size(d.pop("size", UNSET))
-
-        def _parse_style(data: object) -> None | Style | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                style_type_0 = Style(data)
-
-                return style_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Style | Unset, data)
-
-        style = _parse_style(d.pop("style", UNSET))
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: CreateImageRequestMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = CreateImageRequestMetadata.from_dict(_metadata)
-
-        name = d.pop("name", UNSET)
-
-        _fallbacks = d.pop("fallbacks", UNSET)
-        fallbacks: list[Fallback] | Unset = UNSET
-        if _fallbacks is not UNSET:
-            fallbacks = []
-            for fallbacks_item_data in _fallbacks:
-                fallbacks_item = Fallback.from_dict(fallbacks_item_data)
-
-                fallbacks.append(fallbacks_item)
-
-        _retry = d.pop("retry", UNSET)
-        retry: Retry | Unset
-        if isinstance(_retry, Unset):
-            retry = UNSET
-        else:
-            retry = Retry.from_dict(_retry)
-
-        _cache = d.pop("cache", UNSET)
-        cache: Cache | Unset
-        if isinstance(_cache, Unset):
-            cache = UNSET
-        else:
-            cache = Cache.from_dict(_cache)
-
-        _load_balancer = d.pop("load_balancer", UNSET)
-        load_balancer: LoadBalancer | Unset
-        if isinstance(_load_balancer, Unset):
-            load_balancer = UNSET
-        else:
-            load_balancer = LoadBalancer.from_dict(_load_balancer)
-
-        _timeout = d.pop("timeout", UNSET)
-        timeout: Timeout | Unset
-        if isinstance(_timeout, Unset):
-            timeout = UNSET
-        else:
-            timeout = Timeout.from_dict(_timeout)
-
-        _orq = d.pop("orq", UNSET)
-        orq: GenerationOrq | Unset
-        if isinstance(_orq, Unset):
-            orq = UNSET
-        else:
-            orq = GenerationOrq.from_dict(_orq)
-
+        background = d.pop("background", None)
+        moderation = d.pop("moderation", None)
+        n = d.pop("n", None)
+        output_compression = d.pop("output_compression", None)
+        output_format = d.pop("output_format", None)
+        quality = d.pop("quality", None)
+        response_format = d.pop("response_format", None)
+        size = d.pop("size", None)
+        style = d.pop("style", None)
+        metadata = d.pop("metadata", None)
+        name = d.pop("name", None)
+        fallbacks = d.pop("fallbacks", None)
+        retry = d.pop("retry", None)
+        cache = d.pop("cache", None)
+        load_balancer = d.pop("load_balancer", None)
+        timeout = d.pop("timeout", None)
+        orq = d.pop("orq", None)
         create_image_request = cls(
             prompt=prompt,
             model=model,
@@ -437,31 +158,37 @@ class CreateImageRequest:
             response_format=response_format,
             size=size,
             style=style,
-            metadata=metadata,
+            metadata=CreateImageRequestMetadata.from_dict(metadata)
+            if isinstance(metadata, Mapping)
+            else metadata,
             name=name,
-            fallbacks=fallbacks,
-            retry=retry,
-            cache=cache,
-            load_balancer=load_balancer,
-            timeout=timeout,
-            orq=orq,
+            fallbacks=[
+                Fallback.from_dict(i) if isinstance(i, Mapping) else i
+                for i in fallbacks
+            ]
+            if isinstance(fallbacks, list)
+            else fallbacks,
+            retry=Retry.from_dict(retry) if isinstance(retry, Mapping) else retry,
+            cache=Cache.from_dict(cache) if isinstance(cache, Mapping) else cache,
+            load_balancer=LoadBalancer.from_dict(load_balancer)
+            if isinstance(load_balancer, Mapping)
+            else load_balancer,
+            timeout=Timeout.from_dict(timeout)
+            if isinstance(timeout, Mapping)
+            else timeout,
+            orq=GenerationOrq.from_dict(orq) if isinstance(orq, Mapping) else orq,
         )
-
         create_image_request.additional_properties = d
         return create_image_request
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "prompt" in data and "model" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -7,89 +7,64 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.error_detail import ErrorDetail
-
 
 T = TypeVar("T", bound="ErrorBody")
 
 
 @_attrs_define
 class ErrorBody:
-    """Why a request failed. The router answers with a top-level `message`; some errors nest it under `error` instead, so
-    neither is required.
+    """Why a request failed. The router answers with a top-level `message`; some errors nest it
+    under `error` instead, so neither is required."""
 
-        Attributes:
-            message (str | Unset): A human-readable explanation of the failure.
-            code (str | Unset): A machine-readable error code.
-            error (ErrorDetail | Unset): The nested form of an error.
-    """
-
-    message: str | Unset = UNSET
-    code: str | Unset = UNSET
-    error: ErrorDetail | Unset = UNSET
+    message: str | None = None
+    """ A human-readable explanation of the failure. """
+    code: str | None = None
+    """ A machine-readable error code. """
+    error: ErrorDetail | None = None
+    """ The nested form of an error. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        message = self.message
-
-        code = self.code
-
-        error: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.error, Unset):
-            error = self.error.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if message is not UNSET:
-            field_dict["message"] = message
-        if code is not UNSET:
-            field_dict["code"] = code
-        if error is not UNSET:
-            field_dict["error"] = error
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.message is not None:
+            field_dict["message"] = to_wire(self.message)
+        if self.code is not None:
+            field_dict["code"] = to_wire(self.code)
+        if self.error is not None:
+            field_dict["error"] = to_wire(self.error)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.error_detail import ErrorDetail  # noqa: PLC0415
 
         d = dict(src_dict)
-        message = d.pop("message", UNSET)
-
-        code = d.pop("code", UNSET)
-
-        _error = d.pop("error", UNSET)
-        error: ErrorDetail | Unset
-        if isinstance(_error, Unset):
-            error = UNSET
-        else:
-            error = ErrorDetail.from_dict(_error)
-
+        message = d.pop("message", None)
+        code = d.pop("code", None)
+        error = d.pop("error", None)
         error_body = cls(
             message=message,
             code=code,
-            error=error,
+            error=ErrorDetail.from_dict(error) if isinstance(error, Mapping) else error,
         )
-
         error_body.additional_properties = d
         return error_body
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -2,111 +2,69 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 T = TypeVar("T", bound="ErrorDetail")
 
 
 @_attrs_define
 class ErrorDetail:
-    """The nested form of an error.
+    """The nested form of an error."""
 
-    Attributes:
-        message (str | Unset): A human-readable explanation of the failure.
-        type_ (str | Unset): The kind of error.
-        code (None | str | Unset): A machine-readable error code.
-        param (None | str | Unset): The request field that caused the error, when there is one.
-    """
-
-    message: str | Unset = UNSET
-    type_: str | Unset = UNSET
-    code: None | str | Unset = UNSET
-    param: None | str | Unset = UNSET
+    message: str | None = None
+    """ A human-readable explanation of the failure. """
+    type_: str | None = None
+    """ The kind of error. """
+    code: None | str = None
+    """ A machine-readable error code. """
+    param: None | str = None
+    """ The request field that caused the error, when there is one. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        message = self.message
-
-        type_ = self.type_
-
-        code: None | str | Unset
-        if isinstance(self.code, Unset):
-            code = UNSET
-        else:
-            code = self.code
-
-        param: None | str | Unset
-        if isinstance(self.param, Unset):
-            param = UNSET
-        else:
-            param = self.param
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if message is not UNSET:
-            field_dict["message"] = message
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if code is not UNSET:
-            field_dict["code"] = code
-        if param is not UNSET:
-            field_dict["param"] = param
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.message is not None:
+            field_dict["message"] = to_wire(self.message)
+        if self.type_ is not None:
+            field_dict["type"] = to_wire(self.type_)
+        if self.code is not None:
+            field_dict["code"] = to_wire(self.code)
+        if self.param is not None:
+            field_dict["param"] = to_wire(self.param)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
-        message = d.pop("message", UNSET)
-
-        type_ = d.pop("type", UNSET)
-
-        def _parse_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        code = _parse_code(d.pop("code", UNSET))
-
-        def _parse_param(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        param = _parse_param(d.pop("param", UNSET))
-
+        message = d.pop("message", None)
+        type_ = d.pop("type", None)
+        code = d.pop("code", None)
+        param = d.pop("param", None)
         error_detail = cls(
             message=message,
             type_=type_,
             code=code,
             param=param,
         )
-
         error_detail.additional_properties = d
         return error_detail
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

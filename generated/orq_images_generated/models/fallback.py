@@ -7,57 +7,46 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import to_wire
+
 T = TypeVar("T", bound="Fallback")
 
 
 @_attrs_define
 class Fallback:
-    """A model to fall back on when the one before it fails.
-
-    Attributes:
-        model (str): The fallback model, for example `openai/dall-e-3`.
-    """
+    """A model to fall back on when the one before it fails."""
 
     model: str
+    """ The fallback model, for example `openai/dall-e-3`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        model = self.model
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "model": model,
-            }
-        )
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.model is not None:
+            field_dict["model"] = to_wire(self.model)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         model = d.pop("model")
-
         fallback = cls(
             model=model,
         )
-
         fallback.additional_properties = d
         return fallback
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "model" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

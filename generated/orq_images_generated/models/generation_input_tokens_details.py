@@ -7,66 +7,52 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 T = TypeVar("T", bound="GenerationInputTokensDetails")
 
 
 @_attrs_define
 class GenerationInputTokensDetails:
-    """How the input tokens of a generation split into text and images.
+    """How the input tokens of a generation split into text and images."""
 
-    Attributes:
-        image_tokens (int | Unset): Input tokens spent on images.
-        text_tokens (int | Unset): Input tokens spent on text.
-    """
-
-    image_tokens: int | Unset = UNSET
-    text_tokens: int | Unset = UNSET
+    image_tokens: int | None = None
+    """ Input tokens spent on images. """
+    text_tokens: int | None = None
+    """ Input tokens spent on text. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        image_tokens = self.image_tokens
-
-        text_tokens = self.text_tokens
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if image_tokens is not UNSET:
-            field_dict["image_tokens"] = image_tokens
-        if text_tokens is not UNSET:
-            field_dict["text_tokens"] = text_tokens
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.image_tokens is not None:
+            field_dict["image_tokens"] = to_wire(self.image_tokens)
+        if self.text_tokens is not None:
+            field_dict["text_tokens"] = to_wire(self.text_tokens)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
-        image_tokens = d.pop("image_tokens", UNSET)
-
-        text_tokens = d.pop("text_tokens", UNSET)
-
+        image_tokens = d.pop("image_tokens", None)
+        text_tokens = d.pop("text_tokens", None)
         generation_input_tokens_details = cls(
             image_tokens=image_tokens,
             text_tokens=text_tokens,
         )
-
         generation_input_tokens_details.additional_properties = d
         return generation_input_tokens_details
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -7,97 +7,75 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.generation_input_tokens_details import GenerationInputTokensDetails
-
 
 T = TypeVar("T", bound="GenerationUsage")
 
 
 @_attrs_define
 class GenerationUsage:
-    """Tokens spent on an image generation.
-
-    Attributes:
-        input_tokens_details (GenerationInputTokensDetails): How the input tokens of a generation split into text and
-            images.
-        input_tokens (int | Unset): Tokens read from the prompt and any input images.
-        output_tokens (int | Unset): Tokens spent drawing the images.
-        total_tokens (int | Unset): Input and output tokens together.
-    """
+    """Tokens spent on an image generation."""
 
     input_tokens_details: GenerationInputTokensDetails
-    input_tokens: int | Unset = UNSET
-    output_tokens: int | Unset = UNSET
-    total_tokens: int | Unset = UNSET
+    """ How the input tokens of a generation split into text and images. """
+    input_tokens: int | None = None
+    """ Tokens read from the prompt and any input images. """
+    output_tokens: int | None = None
+    """ Tokens spent drawing the images. """
+    total_tokens: int | None = None
+    """ Input and output tokens together. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        input_tokens_details = self.input_tokens_details.to_dict()
-
-        input_tokens = self.input_tokens
-
-        output_tokens = self.output_tokens
-
-        total_tokens = self.total_tokens
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "input_tokens_details": input_tokens_details,
-            }
-        )
-        if input_tokens is not UNSET:
-            field_dict["input_tokens"] = input_tokens
-        if output_tokens is not UNSET:
-            field_dict["output_tokens"] = output_tokens
-        if total_tokens is not UNSET:
-            field_dict["total_tokens"] = total_tokens
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.input_tokens_details is not None:
+            field_dict["input_tokens_details"] = to_wire(self.input_tokens_details)
+        if self.input_tokens is not None:
+            field_dict["input_tokens"] = to_wire(self.input_tokens)
+        if self.output_tokens is not None:
+            field_dict["output_tokens"] = to_wire(self.output_tokens)
+        if self.total_tokens is not None:
+            field_dict["total_tokens"] = to_wire(self.total_tokens)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.generation_input_tokens_details import (
             GenerationInputTokensDetails,  # noqa: PLC0415
         )
 
         d = dict(src_dict)
-        input_tokens_details = GenerationInputTokensDetails.from_dict(
-            d.pop("input_tokens_details")
-        )
-
-        input_tokens = d.pop("input_tokens", UNSET)
-
-        output_tokens = d.pop("output_tokens", UNSET)
-
-        total_tokens = d.pop("total_tokens", UNSET)
-
+        input_tokens_details = d.pop("input_tokens_details")
+        input_tokens = d.pop("input_tokens", None)
+        output_tokens = d.pop("output_tokens", None)
+        total_tokens = d.pop("total_tokens", None)
         generation_usage = cls(
-            input_tokens_details=input_tokens_details,
+            input_tokens_details=GenerationInputTokensDetails.from_dict(
+                input_tokens_details
+            )
+            if isinstance(input_tokens_details, Mapping)
+            else input_tokens_details,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             total_tokens=total_tokens,
         )
-
         generation_usage.additional_properties = d
         return generation_usage
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "input_tokens_details" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

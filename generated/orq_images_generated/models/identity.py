@@ -2,129 +2,91 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.identity_metadata_item import IdentityMetadataItem
-
 
 T = TypeVar("T", bound="Identity")
 
 
 @_attrs_define
 class Identity:
-    """The end user this call is made for; orq creates the identity if it does not exist yet.
-
-    Attributes:
-        id (str): Your stable identifier of this end user.
-        display_name (str | Unset): The name shown for this end user in orq.
-        email (str | Unset): The end user's e-mail address.
-        metadata (list[IdentityMetadataItem] | Unset): Free-form objects of extra facts about the end user.
-        logo_url (str | Unset): The address of an avatar or logo shown for this end user.
-        tags (list[str] | Unset): Labels to group and filter end users by.
-    """
+    """The end user this call is made for; orq creates the identity if it does not exist yet."""
 
     id: str
-    display_name: str | Unset = UNSET
-    email: str | Unset = UNSET
-    metadata: list[IdentityMetadataItem] | Unset = UNSET
-    logo_url: str | Unset = UNSET
-    tags: list[str] | Unset = UNSET
+    """ Your stable identifier of this end user. """
+    display_name: str | None = None
+    """ The name shown for this end user in orq. """
+    email: str | None = None
+    """ The end user's e-mail address. """
+    metadata: list[IdentityMetadataItem] | None = None
+    """ Free-form objects of extra facts about the end user. """
+    logo_url: str | None = None
+    """ The address of an avatar or logo shown for this end user. """
+    tags: list[str] | None = None
+    """ Labels to group and filter end users by. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        display_name = self.display_name
-
-        email = self.email
-
-        metadata: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = []
-            for metadata_item_data in self.metadata:
-                metadata_item = metadata_item_data.to_dict()
-                metadata.append(metadata_item)
-
-        logo_url = self.logo_url
-
-        tags: list[str] | Unset = UNSET
-        if not isinstance(self.tags, Unset):
-            tags = self.tags
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-            }
-        )
-        if display_name is not UNSET:
-            field_dict["display_name"] = display_name
-        if email is not UNSET:
-            field_dict["email"] = email
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if logo_url is not UNSET:
-            field_dict["logo_url"] = logo_url
-        if tags is not UNSET:
-            field_dict["tags"] = tags
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.id is not None:
+            field_dict["id"] = to_wire(self.id)
+        if self.display_name is not None:
+            field_dict["display_name"] = to_wire(self.display_name)
+        if self.email is not None:
+            field_dict["email"] = to_wire(self.email)
+        if self.metadata is not None:
+            field_dict["metadata"] = to_wire(self.metadata)
+        if self.logo_url is not None:
+            field_dict["logo_url"] = to_wire(self.logo_url)
+        if self.tags is not None:
+            field_dict["tags"] = to_wire(self.tags)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.identity_metadata_item import IdentityMetadataItem  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
-
-        display_name = d.pop("display_name", UNSET)
-
-        email = d.pop("email", UNSET)
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: list[IdentityMetadataItem] | Unset = UNSET
-        if _metadata is not UNSET:
-            metadata = []
-            for metadata_item_data in _metadata:
-                metadata_item = IdentityMetadataItem.from_dict(metadata_item_data)
-
-                metadata.append(metadata_item)
-
-        logo_url = d.pop("logo_url", UNSET)
-
-        tags = cast(list[str], d.pop("tags", UNSET))
-
+        display_name = d.pop("display_name", None)
+        email = d.pop("email", None)
+        metadata = d.pop("metadata", None)
+        logo_url = d.pop("logo_url", None)
+        tags = d.pop("tags", None)
         identity = cls(
             id=id,
             display_name=display_name,
             email=email,
-            metadata=metadata,
+            metadata=[
+                IdentityMetadataItem.from_dict(i) if isinstance(i, Mapping) else i
+                for i in metadata
+            ]
+            if isinstance(metadata, list)
+            else metadata,
             logo_url=logo_url,
             tags=tags,
         )
-
         identity.additional_properties = d
         return identity
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "id" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

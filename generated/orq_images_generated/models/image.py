@@ -2,91 +2,64 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+from orq_images._images import ImageFile
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 T = TypeVar("T", bound="Image")
 
 
 @_attrs_define
-class Image:
-    """One returned image, inline as base64 text or as a download URL.
+class Image(ImageFile):
+    """One returned image, inline as base64 text or as a download URL."""
 
-    Attributes:
-        b64_json (str | Unset): The image file encoded as base64, when `response_format` is `b64_json`.
-        url (str | Unset): Where to download the image, when `response_format` is `url`.
-        revised_prompt (None | str | Unset): The prompt the model actually drew from, if it rewrote yours.
-    """
-
-    b64_json: str | Unset = UNSET
-    url: str | Unset = UNSET
-    revised_prompt: None | str | Unset = UNSET
+    b64_json: str | None = None
+    """ The image file encoded as base64, when `response_format` is `b64_json`. """
+    url: str | None = None
+    """ Where to download the image, when `response_format` is `url`. """
+    revised_prompt: None | str = None
+    """ The prompt the model actually drew from, if it rewrote yours. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        b64_json = self.b64_json
-
-        url = self.url
-
-        revised_prompt: None | str | Unset
-        if isinstance(self.revised_prompt, Unset):
-            revised_prompt = UNSET
-        else:
-            revised_prompt = self.revised_prompt
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if b64_json is not UNSET:
-            field_dict["b64_json"] = b64_json
-        if url is not UNSET:
-            field_dict["url"] = url
-        if revised_prompt is not UNSET:
-            field_dict["revised_prompt"] = revised_prompt
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.b64_json is not None:
+            field_dict["b64_json"] = to_wire(self.b64_json)
+        if self.url is not None:
+            field_dict["url"] = to_wire(self.url)
+        if self.revised_prompt is not None:
+            field_dict["revised_prompt"] = to_wire(self.revised_prompt)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
-        b64_json = d.pop("b64_json", UNSET)
-
-        url = d.pop("url", UNSET)
-
-        def _parse_revised_prompt(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        revised_prompt = _parse_revised_prompt(d.pop("revised_prompt", UNSET))
-
+        b64_json = d.pop("b64_json", None)
+        url = d.pop("url", None)
+        revised_prompt = d.pop("revised_prompt", None)
         image = cls(
             b64_json=b64_json,
             url=url,
             revised_prompt=revised_prompt,
         )
-
         image.additional_properties = d
         return image
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -7,99 +7,69 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.generation_usage import GenerationUsage
     from ..models.image import Image
-
 
 T = TypeVar("T", bound="ImageResponse")
 
 
 @_attrs_define
 class ImageResponse:
-    """The images created by an image generation.
-
-    Attributes:
-        created (int): When the images were created, in Unix seconds.
-        data (list[Image]): The created images.
-        usage (GenerationUsage | Unset): Tokens spent on an image generation.
-    """
+    """The images created by an image generation."""
 
     created: int
+    """ When the images were created, in Unix seconds. """
     data: list[Image]
-    usage: GenerationUsage | Unset = UNSET
+    """ The created images. """
+    usage: GenerationUsage | None = None
+    """ Tokens spent on an image generation. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        created = self.created
-
-        data = []
-        for data_item_data in self.data:
-            data_item = data_item_data.to_dict()
-            data.append(data_item)
-
-        usage: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.usage, Unset):
-            usage = self.usage.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "created": created,
-                "data": data,
-            }
-        )
-        if usage is not UNSET:
-            field_dict["usage"] = usage
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.created is not None:
+            field_dict["created"] = to_wire(self.created)
+        if self.data is not None:
+            field_dict["data"] = to_wire(self.data)
+        if self.usage is not None:
+            field_dict["usage"] = to_wire(self.usage)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.generation_usage import GenerationUsage  # noqa: PLC0415
         from ..models.image import Image  # noqa: PLC0415
 
         d = dict(src_dict)
         created = d.pop("created")
-
-        data = []
-        _data = d.pop("data")
-        for data_item_data in _data:
-            data_item = Image.from_dict(data_item_data)
-
-            data.append(data_item)
-
-        _usage = d.pop("usage", UNSET)
-        usage: GenerationUsage | Unset
-        if isinstance(_usage, Unset):
-            usage = UNSET
-        else:
-            usage = GenerationUsage.from_dict(_usage)
-
+        data = d.pop("data")
+        usage = d.pop("usage", None)
         image_response = cls(
             created=created,
-            data=data,
-            usage=usage,
+            data=[Image.from_dict(i) if isinstance(i, Mapping) else i for i in data]
+            if isinstance(data, list)
+            else data,
+            usage=GenerationUsage.from_dict(usage)
+            if isinstance(usage, Mapping)
+            else usage,
         )
-
         image_response.additional_properties = d
         return image_response
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "created" in data and "data" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -8,80 +8,62 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.load_balancer_type import LoadBalancerType
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.load_balancer_model import LoadBalancerModel
-
 
 T = TypeVar("T", bound="LoadBalancer")
 
 
 @_attrs_define
 class LoadBalancer:
-    """Spread calls over several models by weight.
-
-    Attributes:
-        type_ (LoadBalancerType): The balancing strategy; each model gets a share of the calls by its weight.
-        models (list[LoadBalancerModel]): The models to balance over, each with its weight.
-    """
+    """Spread calls over several models by weight."""
 
     type_: LoadBalancerType
+    """ The balancing strategy; each model gets a share of the calls by its weight. """
     models: list[LoadBalancerModel]
+    """ The models to balance over, each with its weight. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_.value
-
-        models = []
-        for models_item_data in self.models:
-            models_item = models_item_data.to_dict()
-            models.append(models_item)
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "type": type_,
-                "models": models,
-            }
-        )
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.type_ is not None:
+            field_dict["type"] = to_wire(self.type_)
+        if self.models is not None:
+            field_dict["models"] = to_wire(self.models)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.load_balancer_model import LoadBalancerModel  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = LoadBalancerType(d.pop("type"))
-
-        models = []
-        _models = d.pop("models")
-        for models_item_data in _models:
-            models_item = LoadBalancerModel.from_dict(models_item_data)
-
-            models.append(models_item)
-
+        type_ = d.pop("type")
+        models = d.pop("models")
         load_balancer = cls(
             type_=type_,
-            models=models,
+            models=[
+                LoadBalancerModel.from_dict(i) if isinstance(i, Mapping) else i
+                for i in models
+            ]
+            if isinstance(models, list)
+            else models,
         )
-
         load_balancer.additional_properties = d
         return load_balancer
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "type" in data and "models" in data and data["type"] in {"weight_based"}
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -7,68 +7,52 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 T = TypeVar("T", bound="LoadBalancerModel")
 
 
 @_attrs_define
 class LoadBalancerModel:
-    """One model of a load balancer and its share of the calls.
-
-    Attributes:
-        model (str): The model, for example `openai/gpt-image-1`.
-        weight (float | Unset): This model's relative share of the calls, from 0.001 to 1. The server's default is 0.5.
-    """
+    """One model of a load balancer and its share of the calls."""
 
     model: str
-    weight: float | Unset = UNSET
+    """ The model, for example `openai/gpt-image-1`. """
+    weight: float | None = None
+    """ This model's relative share of the calls, from 0.001 to 1. The server's default is 0.5. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        model = self.model
-
-        weight = self.weight
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "model": model,
-            }
-        )
-        if weight is not UNSET:
-            field_dict["weight"] = weight
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.model is not None:
+            field_dict["model"] = to_wire(self.model)
+        if self.weight is not None:
+            field_dict["weight"] = to_wire(self.weight)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         model = d.pop("model")
-
-        weight = d.pop("weight", UNSET)
-
+        weight = d.pop("weight", None)
         load_balancer_model = cls(
             model=model,
             weight=weight,
         )
-
         load_balancer_model.additional_properties = d
         return load_balancer_model
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "model" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -8,66 +8,52 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.prompt_ref_version import PromptRefVersion
+from ..types import to_wire
 
 T = TypeVar("T", bound="PromptRef")
 
 
 @_attrs_define
 class PromptRef:
-    """A prompt stored in orq whose settings apply to this call.
-
-    Attributes:
-        id (str): The identifier of the stored prompt.
-        version (PromptRefVersion): Which version of the prompt to use; only the latest is supported.
-    """
+    """A prompt stored in orq whose settings apply to this call."""
 
     id: str
+    """ The identifier of the stored prompt. """
     version: PromptRefVersion
+    """ Which version of the prompt to use; only the latest is supported. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        version = self.version.value
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "version": version,
-            }
-        )
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.id is not None:
+            field_dict["id"] = to_wire(self.id)
+        if self.version is not None:
+            field_dict["version"] = to_wire(self.version)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         id = d.pop("id")
-
-        version = PromptRefVersion(d.pop("version"))
-
+        version = d.pop("version")
         prompt_ref = cls(
             id=id,
             version=version,
         )
-
         prompt_ref.additional_properties = d
         return prompt_ref
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "id" in data and "version" in data and data["version"] in {"latest"}
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

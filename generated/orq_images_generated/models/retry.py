@@ -2,73 +2,57 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 T = TypeVar("T", bound="Retry")
 
 
 @_attrs_define
 class Retry:
-    """How often orq retries the provider call, and on which status codes.
+    """How often orq retries the provider call, and on which status codes."""
 
-    Attributes:
-        count (int | Unset): How many times orq retries a failed provider call, from 1 to 5. The server's default is 3.
-        on_codes (list[int] | Unset): The HTTP status codes from the provider that make orq retry.
-    """
-
-    count: int | Unset = UNSET
-    on_codes: list[int] | Unset = UNSET
+    count: int | None = None
+    """ How many times orq retries a failed provider call, from 1 to 5. The server's default is 3. """
+    on_codes: list[int] | None = None
+    """ The HTTP status codes from the provider that make orq retry. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        count = self.count
-
-        on_codes: list[int] | Unset = UNSET
-        if not isinstance(self.on_codes, Unset):
-            on_codes = self.on_codes
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if count is not UNSET:
-            field_dict["count"] = count
-        if on_codes is not UNSET:
-            field_dict["on_codes"] = on_codes
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.count is not None:
+            field_dict["count"] = to_wire(self.count)
+        if self.on_codes is not None:
+            field_dict["on_codes"] = to_wire(self.on_codes)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
-        count = d.pop("count", UNSET)
-
-        on_codes = cast(list[int], d.pop("on_codes", UNSET))
-
+        count = d.pop("count", None)
+        on_codes = d.pop("on_codes", None)
         retry = cls(
             count=count,
             on_codes=on_codes,
         )
-
         retry.additional_properties = d
         return retry
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -7,57 +7,46 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import to_wire
+
 T = TypeVar("T", bound="Timeout")
 
 
 @_attrs_define
 class Timeout:
-    """A deadline for the provider call; past it orq retries or falls back if configured to.
-
-    Attributes:
-        call_timeout (int): The deadline for one provider call, in milliseconds.
-    """
+    """A deadline for the provider call; past it orq retries or falls back if configured to."""
 
     call_timeout: int
+    """ The deadline for one provider call, in milliseconds. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        call_timeout = self.call_timeout
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "call_timeout": call_timeout,
-            }
-        )
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.call_timeout is not None:
+            field_dict["call_timeout"] = to_wire(self.call_timeout)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         call_timeout = d.pop("call_timeout")
-
         timeout = cls(
             call_timeout=call_timeout,
         )
-
         timeout.additional_properties = d
         return timeout
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return "call_timeout" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

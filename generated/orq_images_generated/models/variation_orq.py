@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import to_wire
 
 if TYPE_CHECKING:
     from ..models.cache import Cache
@@ -19,103 +19,60 @@ if TYPE_CHECKING:
     from ..models.retry import Retry
     from ..models.timeout import Timeout
 
-
 T = TypeVar("T", bound="VariationOrq")
 
 
 @_attrs_define
 class VariationOrq:
-    """orq's routing settings for an image variation, nested under `orq`.
+    """orq's routing settings for an image variation, nested under `orq`."""
 
-    Attributes:
-        name (str | Unset): The name shown on the trace of this call.
-        retry (Retry | Unset): How often orq retries the provider call, and on which status codes.
-        fallbacks (list[Fallback] | Unset): Models to try in order when the primary model fails.
-        prompt (PromptRef | Unset): A prompt stored in orq whose settings apply to this call.
-        identity (Identity | Unset): The end user this call is made for; orq creates the identity if it does not exist
-            yet.
-        contact (Contact | Unset): Deprecated: use `identity` instead. The end user this call is made for, in the older
-            field.
-        cache (Cache | Unset): Serve an identical earlier request from orq's cache.
-        load_balancer (LoadBalancer | Unset): Spread calls over several models by weight.
-        timeout (Timeout | Unset): A deadline for the provider call; past it orq retries or falls back if configured to.
-    """
-
-    name: str | Unset = UNSET
-    retry: Retry | Unset = UNSET
-    fallbacks: list[Fallback] | Unset = UNSET
-    prompt: PromptRef | Unset = UNSET
-    identity: Identity | Unset = UNSET
-    contact: Contact | Unset = UNSET
-    cache: Cache | Unset = UNSET
-    load_balancer: LoadBalancer | Unset = UNSET
-    timeout: Timeout | Unset = UNSET
+    name: str | None = None
+    """ The name shown on the trace of this call. """
+    retry: Retry | None = None
+    """ How often orq retries the provider call, and on which status codes. """
+    fallbacks: list[Fallback] | None = None
+    """ Models to try in order when the primary model fails. """
+    prompt: PromptRef | None = None
+    """ A prompt stored in orq whose settings apply to this call. """
+    identity: Identity | None = None
+    """ The end user this call is made for; orq creates the identity if it does not exist yet. """
+    contact: Contact | None = None
+    """ Deprecated: use `identity` instead. The end user this call is made for, in the older field. """
+    cache: Cache | None = None
+    """ Serve an identical earlier request from orq's cache. """
+    load_balancer: LoadBalancer | None = None
+    """ Spread calls over several models by weight. """
+    timeout: Timeout | None = None
+    """ A deadline for the provider call; past it orq retries or falls back if configured to. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        name = self.name
-
-        retry: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.retry, Unset):
-            retry = self.retry.to_dict()
-
-        fallbacks: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.fallbacks, Unset):
-            fallbacks = []
-            for fallbacks_item_data in self.fallbacks:
-                fallbacks_item = fallbacks_item_data.to_dict()
-                fallbacks.append(fallbacks_item)
-
-        prompt: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.prompt, Unset):
-            prompt = self.prompt.to_dict()
-
-        identity: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.identity, Unset):
-            identity = self.identity.to_dict()
-
-        contact: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.contact, Unset):
-            contact = self.contact.to_dict()
-
-        cache: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.cache, Unset):
-            cache = self.cache.to_dict()
-
-        load_balancer: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.load_balancer, Unset):
-            load_balancer = self.load_balancer.to_dict()
-
-        timeout: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.timeout, Unset):
-            timeout = self.timeout.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if name is not UNSET:
-            field_dict["name"] = name
-        if retry is not UNSET:
-            field_dict["retry"] = retry
-        if fallbacks is not UNSET:
-            field_dict["fallbacks"] = fallbacks
-        if prompt is not UNSET:
-            field_dict["prompt"] = prompt
-        if identity is not UNSET:
-            field_dict["identity"] = identity
-        if contact is not UNSET:
-            field_dict["contact"] = contact
-        if cache is not UNSET:
-            field_dict["cache"] = cache
-        if load_balancer is not UNSET:
-            field_dict["load_balancer"] = load_balancer
-        if timeout is not UNSET:
-            field_dict["timeout"] = timeout
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.name is not None:
+            field_dict["name"] = to_wire(self.name)
+        if self.retry is not None:
+            field_dict["retry"] = to_wire(self.retry)
+        if self.fallbacks is not None:
+            field_dict["fallbacks"] = to_wire(self.fallbacks)
+        if self.prompt is not None:
+            field_dict["prompt"] = to_wire(self.prompt)
+        if self.identity is not None:
+            field_dict["identity"] = to_wire(self.identity)
+        if self.contact is not None:
+            field_dict["contact"] = to_wire(self.contact)
+        if self.cache is not None:
+            field_dict["cache"] = to_wire(self.cache)
+        if self.load_balancer is not None:
+            field_dict["load_balancer"] = to_wire(self.load_balancer)
+        if self.timeout is not None:
+            field_dict["timeout"] = to_wire(self.timeout)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.cache import Cache  # noqa: PLC0415
         from ..models.contact import Contact  # noqa: PLC0415
         from ..models.fallback import Fallback  # noqa: PLC0415
@@ -126,93 +83,52 @@ class VariationOrq:
         from ..models.timeout import Timeout  # noqa: PLC0415
 
         d = dict(src_dict)
-        name = d.pop("name", UNSET)
-
-        _retry = d.pop("retry", UNSET)
-        retry: Retry | Unset
-        if isinstance(_retry, Unset):
-            retry = UNSET
-        else:
-            retry = Retry.from_dict(_retry)
-
-        _fallbacks = d.pop("fallbacks", UNSET)
-        fallbacks: list[Fallback] | Unset = UNSET
-        if _fallbacks is not UNSET:
-            fallbacks = []
-            for fallbacks_item_data in _fallbacks:
-                fallbacks_item = Fallback.from_dict(fallbacks_item_data)
-
-                fallbacks.append(fallbacks_item)
-
-        _prompt = d.pop("prompt", UNSET)
-        prompt: PromptRef | Unset
-        if isinstance(_prompt, Unset):
-            prompt = UNSET
-        else:
-            prompt = PromptRef.from_dict(_prompt)
-
-        _identity = d.pop("identity", UNSET)
-        identity: Identity | Unset
-        if isinstance(_identity, Unset):
-            identity = UNSET
-        else:
-            identity = Identity.from_dict(_identity)
-
-        _contact = d.pop("contact", UNSET)
-        contact: Contact | Unset
-        if isinstance(_contact, Unset):
-            contact = UNSET
-        else:
-            contact = Contact.from_dict(_contact)
-
-        _cache = d.pop("cache", UNSET)
-        cache: Cache | Unset
-        if isinstance(_cache, Unset):
-            cache = UNSET
-        else:
-            cache = Cache.from_dict(_cache)
-
-        _load_balancer = d.pop("load_balancer", UNSET)
-        load_balancer: LoadBalancer | Unset
-        if isinstance(_load_balancer, Unset):
-            load_balancer = UNSET
-        else:
-            load_balancer = LoadBalancer.from_dict(_load_balancer)
-
-        _timeout = d.pop("timeout", UNSET)
-        timeout: Timeout | Unset
-        if isinstance(_timeout, Unset):
-            timeout = UNSET
-        else:
-            timeout = Timeout.from_dict(_timeout)
-
+        name = d.pop("name", None)
+        retry = d.pop("retry", None)
+        fallbacks = d.pop("fallbacks", None)
+        prompt = d.pop("prompt", None)
+        identity = d.pop("identity", None)
+        contact = d.pop("contact", None)
+        cache = d.pop("cache", None)
+        load_balancer = d.pop("load_balancer", None)
+        timeout = d.pop("timeout", None)
         variation_orq = cls(
             name=name,
-            retry=retry,
-            fallbacks=fallbacks,
-            prompt=prompt,
-            identity=identity,
-            contact=contact,
-            cache=cache,
-            load_balancer=load_balancer,
-            timeout=timeout,
+            retry=Retry.from_dict(retry) if isinstance(retry, Mapping) else retry,
+            fallbacks=[
+                Fallback.from_dict(i) if isinstance(i, Mapping) else i
+                for i in fallbacks
+            ]
+            if isinstance(fallbacks, list)
+            else fallbacks,
+            prompt=PromptRef.from_dict(prompt)
+            if isinstance(prompt, Mapping)
+            else prompt,
+            identity=Identity.from_dict(identity)
+            if isinstance(identity, Mapping)
+            else identity,
+            contact=Contact.from_dict(contact)
+            if isinstance(contact, Mapping)
+            else contact,
+            cache=Cache.from_dict(cache) if isinstance(cache, Mapping) else cache,
+            load_balancer=LoadBalancer.from_dict(load_balancer)
+            if isinstance(load_balancer, Mapping)
+            else load_balancer,
+            timeout=Timeout.from_dict(timeout)
+            if isinstance(timeout, Mapping)
+            else timeout,
         )
-
         variation_orq.additional_properties = d
         return variation_orq
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

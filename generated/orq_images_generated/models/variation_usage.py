@@ -7,90 +7,78 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import to_wire
+
 if TYPE_CHECKING:
     from ..models.variation_input_tokens_details import VariationInputTokensDetails
-
 
 T = TypeVar("T", bound="VariationUsage")
 
 
 @_attrs_define
 class VariationUsage:
-    """Tokens spent on an image variation.
-
-    Attributes:
-        input_tokens (int): Tokens read from the input image.
-        output_tokens (int): Tokens spent drawing the variations.
-        total_tokens (int): Input and output tokens together.
-        input_tokens_details (VariationInputTokensDetails): How the input tokens of a variation split into text and
-            images.
-    """
+    """Tokens spent on an image variation."""
 
     input_tokens: int
+    """ Tokens read from the input image. """
     output_tokens: int
+    """ Tokens spent drawing the variations. """
     total_tokens: int
+    """ Input and output tokens together. """
     input_tokens_details: VariationInputTokensDetails
+    """ How the input tokens of a variation split into text and images. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """Fields of the body that the spec does not name, as they came."""
 
     def to_dict(self) -> dict[str, Any]:
-        input_tokens = self.input_tokens
-
-        output_tokens = self.output_tokens
-
-        total_tokens = self.total_tokens
-
-        input_tokens_details = self.input_tokens_details.to_dict()
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "total_tokens": total_tokens,
-                "input_tokens_details": input_tokens_details,
-            }
-        )
-
+        """The wire form: nested models as dicts, fields that are None left out."""
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        if self.input_tokens is not None:
+            field_dict["input_tokens"] = to_wire(self.input_tokens)
+        if self.output_tokens is not None:
+            field_dict["output_tokens"] = to_wire(self.output_tokens)
+        if self.total_tokens is not None:
+            field_dict["total_tokens"] = to_wire(self.total_tokens)
+        if self.input_tokens_details is not None:
+            field_dict["input_tokens_details"] = to_wire(self.input_tokens_details)
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        """Build from a decoded JSON object; a missing required field raises KeyError."""
         from ..models.variation_input_tokens_details import VariationInputTokensDetails  # noqa: PLC0415
 
         d = dict(src_dict)
         input_tokens = d.pop("input_tokens")
-
         output_tokens = d.pop("output_tokens")
-
         total_tokens = d.pop("total_tokens")
-
-        input_tokens_details = VariationInputTokensDetails.from_dict(
-            d.pop("input_tokens_details")
-        )
-
+        input_tokens_details = d.pop("input_tokens_details")
         variation_usage = cls(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             total_tokens=total_tokens,
-            input_tokens_details=input_tokens_details,
+            input_tokens_details=VariationInputTokensDetails.from_dict(
+                input_tokens_details
+            )
+            if isinstance(input_tokens_details, Mapping)
+            else input_tokens_details,
         )
-
         variation_usage.additional_properties = d
         return variation_usage
 
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
+    @classmethod
+    def fits(cls, data: Mapping[str, Any]) -> bool:
+        """Whether `data` can be this model: its required fields present, fixed values right.
+        A union's members are told apart by it."""
+        return (
+            "input_tokens" in data
+            and "output_tokens" in data
+            and "total_tokens" in data
+            and "input_tokens_details" in data
+        )
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .._spec import Operation
+from .._spec import Operation, load_spec
 from . import _pictures, _png
 from ._cache import CachedResponse, ResponseCache, cache_key
 from ._files import FileStore
@@ -91,7 +91,7 @@ class ImageService:
                 headers,
             )
         headers["x-orq-served-by"] = _header_text(outcome.served_by)
-        draw = _draw_generation if operation.operation_id == "createImage" else _draw_variation
+        draw = _draw_from_upload if request.upload is not None else _draw_from_prompt
         pngs = draw(request, outcome.served_by)
         body = json_answer(200, self._body(operation, request, pngs, base_url), headers)
         if key is not None and routing.cache_ttl is not None:
@@ -118,22 +118,20 @@ class ImageService:
         else:
             data = [{"url": f"{base_url}/files/{self.files.add(png)}"} for png in pngs]
         output_tokens = len(pngs) * (request.width * request.height // 256)
-        if operation.operation_id == "createImage":
-            text_tokens = max(1, len(request.fields["prompt"]) // 4)
-            return {
-                "created": int(time.time()),
-                "data": data,
-                "usage": _usage(text_tokens, 0, output_tokens),
-            }
+        prompt = request.fields.get("prompt")
+        text_tokens = max(1, len(prompt) // 4) if isinstance(prompt, str) else 0
         image_tokens = max(1, len(request.upload.value) // 1024) if request.upload else 0
-        return {
+        # Every field the operation's response schema names, as the live router fills it.
+        known: dict[str, Any] = {
             "created": int(time.time()),
             "data": data,
             "output_format": "png",
             "size": f"{request.width}x{request.height}",
             "quality": "standard",
-            "usage": _usage(0, image_tokens, output_tokens),
+            "usage": _usage(text_tokens, image_tokens, output_tokens),
         }
+        fields = response_fields(operation.response_schema)
+        return {name: value for name, value in known.items() if name in fields}
 
 
 def _header_text(value: str) -> str:
@@ -150,16 +148,20 @@ def _usage(text_tokens: int, image_tokens: int, output_tokens: int) -> dict[str,
     }
 
 
-def _draw_generation(request: ImageRequest, model: str) -> list[bytes]:
+def response_fields(schema_name: str) -> frozenset[str]:
+    return frozenset(load_spec()["components"]["schemas"][schema_name]["properties"])
+
+
+def _draw_from_prompt(request: ImageRequest, model: str) -> list[bytes]:
     size = f"{request.width}x{request.height}"
-    prompt = request.fields["prompt"]
+    prompt = str(request.fields.get("prompt", ""))
     return [
         _png.encode(_pictures.pattern(request.width, request.height, prompt, model, size, index))
         for index in range(request.n)
     ]
 
 
-def _draw_variation(request: ImageRequest, model: str) -> list[bytes]:
+def _draw_from_upload(request: ImageRequest, model: str) -> list[bytes]:
     assert request.upload is not None  # checked with the request
     salt = hashlib.sha256(request.upload.value + model.encode()).digest()
     if request.source is None:

@@ -79,7 +79,7 @@ def parse(operation: Operation, content_type: str, body: bytes) -> Parsed:
             raise RequestError(400, f"body: not valid JSON ({exc})", "invalid_json") from None
     try:
         parts = _multipart.parse(content_type, body)
-        form = _forms.read(operation.request_schema, parts, file_fields={"image"})
+        form = _forms.read(operation.request_schema, parts, file_fields=set(operation.file_fields))
     except _multipart.MultipartError as exc:
         raise RequestError(400, f"body: {exc}", "invalid_multipart") from None
     except InvalidRequestError as exc:
@@ -90,14 +90,17 @@ def parse(operation: Operation, content_type: str, body: bytes) -> Parsed:
 def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     try:
         refuse_forbidden_nulls(parsed.fields, operation.request_schema)
-        fields = validator(operation.request_schema)(parsed.fields, "")
-        upload = parsed.files.get("image")
+        # Files are fields of the spec too (`format: binary`): checked with the others
+        # (required ones must be there), then read as images.
+        given = {**parsed.fields, **parsed.files} if parsed.files else parsed.fields
+        fields = validator(operation.request_schema, warn_deprecated=False)(given, "")
+        uploads = {name: fields.pop(name) for name in operation.file_fields if name in fields}
+        upload = next(iter(uploads.values()), None)
         source = None
-        if operation.content_type == "multipart/form-data":
-            source = _read_image(upload)
-            width, height = _size(fields.get("size"), allow_any=False)
-        else:
-            width, height = _size(fields.get("size"), allow_any=True)
+        for name, part in uploads.items():
+            source = _read_image(part, name)
+        # Sizes of uploads answer to a fixed list; a generation names any WIDTHxHEIGHT.
+        width, height = _size(fields.get("size"), allow_any=not operation.file_fields)
     except InvalidRequestError as exc:
         raise _invalid(exc) from None
     return ImageRequest(
@@ -111,19 +114,17 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     )
 
 
-def _read_image(upload: FormPart | None) -> _png.Picture | None:
-    if upload is None:
-        raise InvalidRequestError("image", "is required: upload the image to vary as a file part")
+def _read_image(upload: FormPart, field: str) -> _png.Picture | None:
     if upload.content_type not in _IMAGE_TYPES:
         raise InvalidRequestError(
-            "image", f"content type {upload.content_type} is not one of {', '.join(_IMAGE_TYPES)}"
+            field, f"content type {upload.content_type} is not one of {', '.join(_IMAGE_TYPES)}"
         )
     if len(upload.value) >= MAX_UPLOAD:
-        raise InvalidRequestError("image", f"{len(upload.value)} bytes is not under 50 MB")
+        raise InvalidRequestError(field, f"{len(upload.value)} bytes is not under 50 MB")
     kind = sniff_image_type(upload.value)
     if kind is None:
         raise InvalidRequestError(
-            "image", f"{upload.filename!r} is not a PNG, JPEG or WEBP image (by its content)"
+            field, f"{upload.filename!r} is not a PNG, JPEG or WEBP image (by its content)"
         )
     if kind != "image/png":
         return None
@@ -132,7 +133,7 @@ def _read_image(upload: FormPart | None) -> _png.Picture | None:
     except _png.UnsupportedPNG:
         return None
     except _png.PNGError as exc:
-        raise InvalidRequestError("image", f"{upload.filename!r} is a broken PNG: {exc}") from None
+        raise InvalidRequestError(field, f"{upload.filename!r} is a broken PNG: {exc}") from None
 
 
 def _size(value: str | None, *, allow_any: bool) -> tuple[int, int]:

@@ -1,0 +1,389 @@
+"""The typed surface and the spec cannot drift apart.
+
+Every operation, request field and response field of openapi.yaml is on both
+clients, typed, documented and nothing more; and a field or an operation added to
+a copy of the spec reaches users by regenerating alone: type checkers accept the
+right call and refuse a misspelled keyword, and the local router answers it.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections.abc
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import typing
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import yaml
+
+import orq_images_generated
+from codegen import generate
+from codegen.surface import ENGINE_OPTIONS, ROUTER_PREFIX
+from orq_images import AsyncOrq, Orq, RawResponse, RetryConfig, models
+from orq_images import types as param_types
+from orq_images._spec import load_spec
+from tests.conftest import PNG_1X1
+from tests.support.server import LoopbackServer
+
+ROOT = Path(__file__).resolve().parents[2]
+PYRIGHT = ROOT / "node_modules" / "pyright" / "index.js"
+SPEC = load_spec()
+SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
+OPTIONS = [name for name, _, _ in ENGINE_OPTIONS]
+
+
+def _operations() -> list[tuple[str, tuple[str, ...], dict[str, Any], str]]:
+    found = []
+    for path, methods in SPEC["paths"].items():
+        for op in methods.values():
+            ((_, body),) = op["requestBody"]["content"].items()
+            request = SCHEMAS[body["schema"]["$ref"].rsplit("/", 1)[-1]]
+            response = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            segments = tuple(path.removeprefix(ROUTER_PREFIX).split("/"))
+            found.append((op["operationId"], segments, request, response.rsplit("/", 1)[-1]))
+    return found
+
+
+OPERATIONS = _operations()
+
+
+def _namespace(client: Orq | AsyncOrq, segments: tuple[str, ...]) -> Any:
+    node: Any = client.router
+    for segment in segments:
+        node = getattr(node, segment)
+    return node
+
+
+def _hints(obj: Any) -> dict[str, Any]:
+    """The resolved annotations of a generated method or model."""
+    names = {
+        **vars(typing),
+        **vars(collections.abc),
+        **vars(models),
+        **vars(param_types),
+        "RetryConfig": RetryConfig,
+        "RawResponse": RawResponse,
+    }
+    return typing.get_type_hints(obj, localns=names)
+
+
+def _public(node: object) -> set[str]:
+    return {name for name in dir(node) if not name.startswith("_")}
+
+
+@pytest.fixture(scope="module")
+def clients() -> tuple[Orq, AsyncOrq]:
+    return Orq(api_key="k", server_url="http://127.0.0.1:9"), AsyncOrq(
+        api_key="k", server_url="http://127.0.0.1:9"
+    )
+
+
+def test_the_router_offers_exactly_the_spec_operations(clients: tuple[Orq, AsyncOrq]) -> None:
+    for client in clients:
+        tree: dict[tuple[str, ...], set[str]] = {}
+        for _, segments, _, _ in OPERATIONS:
+            for depth in range(len(segments)):
+                tree.setdefault(segments[:depth], set()).add(segments[depth])
+        for prefix, children in tree.items():
+            assert _public(_namespace(client, prefix)) == children, prefix
+        methods = {"create", "create_detailed"}
+        if isinstance(client, Orq):
+            methods.add("create_async")
+        for _, segments, _, _ in OPERATIONS:
+            assert _public(_namespace(client, segments)) == methods
+
+
+@pytest.mark.parametrize(("operation_id", "segments", "request_schema", "response"), OPERATIONS)
+def test_each_method_takes_exactly_the_spec_fields(
+    clients: tuple[Orq, AsyncOrq],
+    operation_id: str,
+    segments: tuple[str, ...],
+    request_schema: dict[str, Any],
+    response: str,
+) -> None:
+    properties = list(request_schema["properties"])
+    required = [name for name in properties if name in request_schema.get("required", [])]
+    optional = [name for name in properties if name not in required]
+    for client in clients:
+        namespace = _namespace(client, segments)
+        for method_name in _public(namespace):
+            method = getattr(namespace, method_name)
+            parameters = inspect.signature(method).parameters
+            # Required first, then optional, each in the spec's order, then the per-call options.
+            assert list(parameters) == required + optional + OPTIONS, method
+            for name, parameter in parameters.items():
+                assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+                assert (parameter.default is inspect.Parameter.empty) == (name in required)
+                assert f"{name}:" in (method.__doc__ or ""), f"{name} is not documented"
+            hints = _hints(method)
+            returned = str(hints["return"])
+            assert response in returned, (method, returned)
+
+
+def _enum_values(schema: dict[str, Any]) -> set[Any]:
+    return {value for value in schema.get("enum", ()) if value is not None}
+
+
+@pytest.mark.parametrize(("operation_id", "segments", "request_schema", "response"), OPERATIONS)
+def test_enums_are_literals_of_exactly_the_spec_values(
+    operation_id: str, segments: tuple[str, ...], request_schema: dict[str, Any], response: str
+) -> None:
+    method = _namespace(Orq(api_key="k"), segments).create
+    hints = _hints(method)
+    for name, prop in request_schema["properties"].items():
+        target = SCHEMAS[prop["$ref"].rsplit("/", 1)[-1]] if "$ref" in prop else prop
+        values = _enum_values(target)
+        if not values:
+            continue
+        literals = {
+            arg for member in typing.get_args(hints[name]) for arg in typing.get_args(member)
+        } | set(typing.get_args(hints[name]))
+        assert values <= literals, name
+        assert {v for v in literals if isinstance(v, str)} == values, name
+
+
+def _object_schemas() -> dict[str, dict[str, Any]]:
+    return {
+        name: schema
+        for name, schema in SCHEMAS.items()
+        if schema.get("type") == "object" and "properties" in schema
+    }
+
+
+def test_every_object_of_a_request_has_a_typed_dict_with_exactly_its_keys() -> None:
+    offered = {name for name in param_types.__all__ if name.endswith("Param")}
+    in_requests = set()
+    for _, _, request_schema, _ in OPERATIONS:
+        in_requests |= _reachable(_refs(request_schema))
+    reached = {f"{name}Param" for name in in_requests if name in _object_schemas()}
+    assert offered == reached
+    for name in offered:
+        typed_dict = getattr(param_types, name)
+        schema = SCHEMAS[name.removesuffix("Param")]
+        assert set(typed_dict.__annotations__) == set(schema["properties"]), name
+        assert typed_dict.__required_keys__ == frozenset(schema.get("required", ())), name
+
+
+def _refs(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        for value in node.values():
+            found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node))
+    return set()
+
+
+def _reachable(names: set[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = set(names)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo |= _refs(SCHEMAS[name])
+    return seen
+
+
+def test_every_response_model_has_exactly_the_spec_fields_none_when_optional() -> None:
+    for name in _reachable({response for _, _, _, response in OPERATIONS}):
+        schema = SCHEMAS[name]
+        if "properties" not in schema:
+            continue
+        model = getattr(models, name)
+        fields = {f.name: f for f in attrs.fields(model) if f.name != "additional_properties"}
+        python_names = {prop.removesuffix("_") for prop in fields}
+        assert python_names == {prop.rstrip("_") for prop in schema["properties"]}, name
+        hints = _hints(model)
+        for field_name, field in fields.items():
+            optional = field_name.rstrip("_") not in schema.get("required", [])
+            if optional:
+                assert field.default is None, (name, field_name)
+                assert type(None) in typing.get_args(hints[field_name]), (name, field_name)
+            assert "Unset" not in str(hints[field_name])
+
+
+def test_a_deprecated_field_warns_at_the_callers_line_naming_its_replacement(
+    server: LoopbackServer,
+) -> None:
+    with Orq(server_url=server.url) as orq, pytest.warns(DeprecationWarning) as caught:
+        orq.router.images.generations.create(prompt="p", model="m", orq={"contact": {"id": "c"}})
+    (warning,) = caught
+    assert str(warning.message) == (
+        "orq.contact is deprecated; use orq.identity instead. It was still sent."
+    )
+    assert Path(warning.filename).name == Path(__file__).name
+    params = Path(orq_images_generated.__file__).with_name("params.py").read_text()
+    assert "Deprecated: use `identity` instead." in params
+
+
+# A maintainer's change: an optional field on generations, and a whole new operation.
+NEW_OPERATION = "/v2/router/images/upscales"
+SNIPPET = """
+from orq_images import AsyncOrq, Orq
+
+
+def sync_call(orq: Orq) -> None:
+    orq.router.images.generations.create(prompt="p", model="m", seed=7)
+    res = orq.router.images.upscales.create(model="m", image=b"x", factor=2)
+    print(res.data[0].url)
+
+
+async def async_call(orq: AsyncOrq) -> None:
+    await orq.router.images.upscales.create(model="m", image=b"x", factor=2)
+"""
+MISSPELLED = """
+from orq_images import Orq
+
+
+def call(orq: Orq) -> None:
+    orq.router.images.upscales.create(model="m", image=b"x", factr=2)
+"""
+
+
+def _maintainers_spec() -> dict[str, Any]:
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+    schemas["CreateImageRequest"]["properties"]["seed"] = {
+        "type": "integer",
+        "minimum": 0,
+        "description": "A seed for repeatable images.",
+    }
+    variations = spec["paths"]["/v2/router/images/variations"]["post"]
+    upscale = json.loads(json.dumps(variations))
+    upscale["operationId"] = "createImageUpscale"
+    upscale["summary"] = "Upscale an image"
+    schema = upscale["requestBody"]["content"]["multipart/form-data"]
+    schema["schema"]["$ref"] = "#/components/schemas/CreateImageUpscaleRequest"
+    schemas["CreateImageUpscaleRequest"] = {
+        "type": "object",
+        "description": "The image to upscale and by how much.",
+        "required": ["model", "image"],
+        "properties": {
+            "model": {"type": "string", "description": "The upscaling model."},
+            "image": {"type": "string", "format": "binary", "description": "The image."},
+            "factor": {
+                "type": "integer",
+                "minimum": 2,
+                "maximum": 4,
+                "description": "How many times larger.",
+            },
+        },
+    }
+    spec["paths"][NEW_OPERATION] = {"post": upscale}
+    return spec
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """generated/ as `scripts/generate` makes it from the maintainer's spec."""
+    folder = tmp_path_factory.mktemp("maintainer")
+    spec_path = folder / "openapi.yaml"
+    spec_path.write_text(yaml.safe_dump(_maintainers_spec(), sort_keys=False), encoding="utf-8")
+    shutil.copytree(ROOT / "generated", folder / "generated")
+    code = generate.main(
+        ["--spec", str(spec_path), "--generated", str(folder / "generated"),
+         "--report", str(folder / "report.md")]
+    )  # fmt: skip
+    assert code == 0  # a field and an operation added: nothing breaks
+    report = (folder / "report.md").read_text()
+    assert "createImageUpscale" in report
+    assert "CreateImageRequest.seed" in report
+    return folder / "generated"
+
+
+def _checked(folder: Path, source: str, regenerated: Path) -> tuple[int, str, int, str]:
+    """mypy --strict and pyright --strict on `source`, against the regenerated package."""
+    folder.mkdir(exist_ok=True)
+    (folder / "user_code.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    paths = [str(regenerated), str(ROOT / "overlays")]
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--config-file=",
+         "--python-version=3.11", "user_code.py"],
+        cwd=folder, env={**os.environ, "MYPYPATH": os.pathsep.join(paths)},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    config = {"typeCheckingMode": "strict", "pythonVersion": "3.11", "extraPaths": paths}
+    (folder / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    pyright = subprocess.run(
+        [shutil.which("node", path=path) or "node", str(PYRIGHT), "--pythonpath",
+         sys.executable, "--project", str(folder)],
+        cwd=folder, env={**os.environ, "PATH": path},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    return mypy.returncode, mypy.stdout, pyright.returncode, pyright.stdout
+
+
+def test_type_checkers_accept_the_new_keyword_and_operation(
+    regenerated: Path, tmp_path: Path
+) -> None:
+    mypy_code, mypy_out, pyright_code, pyright_out = _checked(tmp_path, SNIPPET, regenerated)
+    assert mypy_code == 0, mypy_out
+    assert pyright_code == 0, pyright_out
+
+
+def test_type_checkers_refuse_a_misspelled_keyword_of_the_new_operation(
+    regenerated: Path, tmp_path: Path
+) -> None:
+    mypy_code, mypy_out, pyright_code, pyright_out = _checked(tmp_path, MISSPELLED, regenerated)
+    assert mypy_code == 1
+    assert '"factr"' in mypy_out, mypy_out
+    assert pyright_code == 1
+    assert '"factr"' in pyright_out, pyright_out
+
+
+RUN_AGAINST_LOCAL_ROUTER = """
+import base64, inspect, json, sys
+from orq_images import AsyncOrq, Orq
+from orq_images.testing import LocalRouter
+
+PNG = base64.b64decode(sys.argv[1])
+with LocalRouter() as router, Orq(api_key="k", server_url=router.url) as orq:
+    res = orq.router.images.upscales.create(model="m", image=PNG, factor=2)
+    gen = orq.router.images.generations.create(prompt="p", model="m", seed=7)
+    bad = None
+    try:
+        orq.router.images.upscales.create(model="m", image=PNG, factor=9)
+    except Exception as exc:
+        bad = f"{type(exc).__name__}: {exc}"
+    logged = [r.body for r in router.requests if r.method == "POST"]
+async_upscale = AsyncOrq(api_key="k").router.images.upscales.create
+print(json.dumps({
+    "upscaled": len(res.data),
+    "generated": len(gen.data),
+    "refused": bad,
+    "sent": logged,
+    "doc": "factor: How many times larger." in inspect.getdoc(orq.router.images.upscales.create),
+    "async": "factor" in inspect.signature(async_upscale).parameters,
+}))
+"""
+
+
+def test_the_new_operation_works_on_both_clients_and_the_local_router_answers_it(
+    regenerated: Path,
+) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(regenerated), str(ROOT / "overlays")])}
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_AGAINST_LOCAL_ROUTER, base64.b64encode(PNG_1X1).decode()],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["upscaled"] == 1
+    assert outcome["generated"] == 1
+    assert outcome["refused"] == "InvalidRequestError: factor: 9 is above the maximum 4"
+    assert outcome["sent"][0] == {"model": "m", "factor": 2}
+    assert outcome["sent"][1]["seed"] == 7
+    assert outcome["doc"]
+    assert outcome["async"]
