@@ -205,7 +205,8 @@ def _smoke_test(wheel: Path, version: str, python: str, scratch: Path) -> None:
     venv_python = venv / "bin" / "python"
     install = [sys.executable, "-m", "pip", "--python", venv_python, "install", "--quiet"]
     _run(*install, "--disable-pip-version-check", wheel)
-    print(_run(venv_python, SMOKE, "--version", version, cwd=scratch).strip())
+    # -I: the venv's own site-packages only, whatever PYTHONPATH the caller has set.
+    print(_run(venv_python, "-I", SMOKE, "--version", version, cwd=scratch).strip())
 
 
 def _write_release(tree: Path, plan: Plan) -> None:

@@ -209,7 +209,7 @@ def test_release_loop_through_a_real_index(
         check=True,
     )
     call = subprocess.run(
-        [str(python), "-c", FIRST_CALL],
+        [str(python), "-I", "-c", FIRST_CALL],
         cwd=tmp_path,
         capture_output=True,
         text=True,
