@@ -34,8 +34,8 @@ from tests.pipeline.test_release import add_style, clone, commit_spec_change, gi
 ROOT = Path(__file__).resolve().parents[2]
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
 DOCUMENTED_VERSION = "0.2.0"  # the version CONTRIBUTING.md's example commands name
-# Only the dev venv's own pins, and no user or machine pip configuration: what the
-# fresh venv installs comes from the local index and these wheels, nothing else.
+# No user or machine pip configuration: what a venv gets comes from the local index
+# and the dependencies' wheels named on the command line, nothing else.
 ISOLATED_PIP = {"PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
 
@@ -53,7 +53,9 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     command = [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port)]
     command += ["-a", ".", "-P", ".", "--disable-fallback", str(packages)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = packages.parent / "pypiserver.log"  # a file: a pipe nobody reads fills up
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 30
@@ -62,13 +64,13 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 with urllib.request.urlopen(f"{url}simple/", timeout=2):
                     break
             except OSError:
-                assert server.poll() is None, server.communicate()[1]
+                assert server.poll() is None, log.read_text(errors="replace")
                 assert time.monotonic() < deadline, "pypiserver did not start within 30 s"
                 time.sleep(0.1)
         yield url
     finally:
         server.terminate()
-        server.communicate(timeout=10)
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
