@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .models.timeout import Timeout
 
 __all__ = [
+    "PiiRedactionPluginParam",
     "FallbackParam",
     "RetryParam",
     "CacheParam",
@@ -32,7 +33,37 @@ __all__ = [
     "ContactParam",
     "VariationOrqParam",
     "PromptRefParam",
+    "EditOrqParam",
 ]
+
+
+class PiiRedactionPluginParam(TypedDict, total=False):
+    """Finds personal data in the request and redacts it before the model sees it."""
+
+    id: Required['Literal["pii_redaction"]']
+    """Which plugin this is; `pii_redaction` is the one kind."""
+
+    language: "str"
+    """The language to detect personal data in, or `auto` to detect it for each request. The
+    server's default is auto."""
+
+    regions: "Sequence[str]"
+    """Region codes such as `nl` or `gb` whose kinds of personal data are all redacted, or
+    `["all"]`. With `entities`, both selections apply."""
+
+    entities: "Sequence[str]"
+    """The kinds of personal data to redact, such as `EMAIL_ADDRESS` or `PHONE_NUMBER`. On their
+    own, only these are redacted."""
+
+    entity_thresholds: "Mapping[str, float]"
+    """A confidence from 0 to 1 per kind of personal data, overriding `threshold` for it; each kind
+    must also be in `entities`. Each value: Range: 0 to 1."""
+
+    threshold: "float"
+    """The confidence from 0 to 1 above which a finding is redacted. Range: 0 to 1."""
+
+    on_failure: 'Literal["block", "passthrough"]'
+    """What orq does when detection fails, refuse the request or send it on."""
 
 
 class FallbackParam(TypedDict, total=False):
@@ -104,6 +135,11 @@ class GenerationOrqParam(TypedDict, total=False):
 
     fallbacks: "Sequence[Fallback | FallbackParam]"
     """Models to try in order when the primary model fails."""
+
+    fallback_on_codes: "Sequence[int]"
+    """The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20 items. No repeated items. Each
+    item: range: 400 to 599."""
 
     identity: "Identity | IdentityParam"
     """The end user this call is made for; orq creates the identity if it does not exist yet."""
@@ -177,6 +213,11 @@ class VariationOrqParam(TypedDict, total=False):
     fallbacks: "Sequence[Fallback | FallbackParam]"
     """Models to try in order when the primary model fails."""
 
+    fallback_on_codes: "Sequence[int]"
+    """The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20 items. No repeated items. Each
+    item: range: 400 to 599."""
+
     prompt: "PromptRef | PromptRefParam"
     """A prompt stored in orq whose settings apply to this call."""
 
@@ -204,3 +245,39 @@ class PromptRefParam(TypedDict, total=False):
 
     version: Required['Literal["latest"]']
     """Which version of the prompt to use; only the latest is supported."""
+
+
+class EditOrqParam(TypedDict, total=False):
+    """orq's routing settings for an image edit, nested under `orq`."""
+
+    name: "str"
+    """The name shown on the trace of this call."""
+
+    retry: "Retry | RetryParam"
+    """How often orq retries the provider call, and on which status codes."""
+
+    fallbacks: "Sequence[Fallback | FallbackParam]"
+    """Models to try in order when the primary model fails."""
+
+    fallback_on_codes: "Sequence[int]"
+    """The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20 items. No repeated items. Each
+    item: range: 400 to 599."""
+
+    prompt: "PromptRef | PromptRefParam"
+    """A prompt stored in orq whose settings apply to this call."""
+
+    identity: "Identity | IdentityParam"
+    """The end user this call is made for; orq creates the identity if it does not exist yet."""
+
+    contact: "Contact | ContactParam"
+    """Deprecated: use `identity` instead. The end user this call is made for, in the older field."""
+
+    cache: "Cache | CacheParam"
+    """Serve an identical earlier request from orq's cache."""
+
+    load_balancer: "LoadBalancer | LoadBalancerParam"
+    """Spread calls over several models by weight."""
+
+    timeout: "Timeout | TimeoutParam"
+    """A deadline for the provider call; past it orq retries or falls back if configured to."""

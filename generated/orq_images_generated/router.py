@@ -22,13 +22,17 @@ if TYPE_CHECKING:
 
     from .models.background import Background
     from .models.cache import Cache
+    from .models.edit_orq import EditOrq
+    from .models.edit_quality import EditQuality
     from .models.fallback import Fallback
     from .models.generation_orq import GenerationOrq
+    from .models.image_edit_response import ImageEditResponse
     from .models.image_response import ImageResponse
     from .models.image_variation_response import ImageVariationResponse
     from .models.load_balancer import LoadBalancer
     from .models.moderation import Moderation
     from .models.output_format import OutputFormat
+    from .models.pii_redaction_plugin import PiiRedactionPlugin
     from .models.quality import Quality
     from .models.response_format import ResponseFormat
     from .models.retry import Retry
@@ -37,9 +41,11 @@ if TYPE_CHECKING:
     from .models.variation_orq import VariationOrq
     from .params import (
         CacheParam,
+        EditOrqParam,
         FallbackParam,
         GenerationOrqParam,
         LoadBalancerParam,
+        PiiRedactionPluginParam,
         RetryParam,
         TimeoutParam,
         VariationOrqParam,
@@ -73,6 +79,8 @@ class ImagesGenerations:
         style: Style | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
+        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -107,6 +115,10 @@ class ImagesGenerations:
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
+            plugins: Guardrails orq runs on the request before the model sees it.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -138,6 +150,8 @@ class ImagesGenerations:
                 "style": style,
                 "metadata": metadata,
                 "name": name,
+                "plugins": plugins,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -172,6 +186,8 @@ class ImagesGenerations:
         style: Style | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
+        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -206,6 +222,10 @@ class ImagesGenerations:
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
+            plugins: Guardrails orq runs on the request before the model sees it.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -237,6 +257,8 @@ class ImagesGenerations:
                 "style": style,
                 "metadata": metadata,
                 "name": name,
+                "plugins": plugins,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -271,6 +293,8 @@ class ImagesGenerations:
         style: Style | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
+        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -305,6 +329,10 @@ class ImagesGenerations:
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
+            plugins: Guardrails orq runs on the request before the model sees it.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -336,6 +364,8 @@ class ImagesGenerations:
                 "style": style,
                 "metadata": metadata,
                 "name": name,
+                "plugins": plugins,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -380,6 +410,8 @@ class AsyncImagesGenerations:
         style: Style | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
+        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -414,6 +446,10 @@ class AsyncImagesGenerations:
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
+            plugins: Guardrails orq runs on the request before the model sees it.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -445,6 +481,8 @@ class AsyncImagesGenerations:
                 "style": style,
                 "metadata": metadata,
                 "name": name,
+                "plugins": plugins,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -479,6 +517,8 @@ class AsyncImagesGenerations:
         style: Style | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
+        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -513,6 +553,10 @@ class AsyncImagesGenerations:
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
+            plugins: Guardrails orq runs on the request before the model sees it.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -544,6 +588,8 @@ class AsyncImagesGenerations:
                 "style": style,
                 "metadata": metadata,
                 "name": name,
+                "plugins": plugins,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -582,6 +628,7 @@ class ImagesVariations:
         size: Literal["256x256", "512x512", "1024x1024"] | None = None,
         user: str | None = None,
         name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -609,6 +656,9 @@ class ImagesVariations:
             size: The size of the returned images. The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -634,6 +684,7 @@ class ImagesVariations:
                 "size": size,
                 "user": user,
                 "name": name,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -662,6 +713,7 @@ class ImagesVariations:
         size: Literal["256x256", "512x512", "1024x1024"] | None = None,
         user: str | None = None,
         name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -689,6 +741,9 @@ class ImagesVariations:
             size: The size of the returned images. The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -714,6 +769,7 @@ class ImagesVariations:
                 "size": size,
                 "user": user,
                 "name": name,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -742,6 +798,7 @@ class ImagesVariations:
         size: Literal["256x256", "512x512", "1024x1024"] | None = None,
         user: str | None = None,
         name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -769,6 +826,9 @@ class ImagesVariations:
             size: The size of the returned images. The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -794,6 +854,7 @@ class ImagesVariations:
                 "size": size,
                 "user": user,
                 "name": name,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -832,6 +893,7 @@ class AsyncImagesVariations:
         size: Literal["256x256", "512x512", "1024x1024"] | None = None,
         user: str | None = None,
         name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -859,6 +921,9 @@ class AsyncImagesVariations:
             size: The size of the returned images. The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -884,6 +949,7 @@ class AsyncImagesVariations:
                 "size": size,
                 "user": user,
                 "name": name,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -912,6 +978,7 @@ class AsyncImagesVariations:
         size: Literal["256x256", "512x512", "1024x1024"] | None = None,
         user: str | None = None,
         name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
         fallbacks: Sequence[Fallback | FallbackParam] | None = None,
         retry: Retry | RetryParam | None = None,
         cache: Cache | CacheParam | None = None,
@@ -939,6 +1006,9 @@ class AsyncImagesVariations:
             size: The size of the returned images. The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
             fallbacks: Models to try in order when the primary model fails.
             retry: How often orq retries the provider call, and on which status codes.
             cache: Serve an identical earlier request from orq's cache.
@@ -964,6 +1034,7 @@ class AsyncImagesVariations:
                 "size": size,
                 "user": user,
                 "name": name,
+                "fallback_on_codes": fallback_on_codes,
                 "fallbacks": fallbacks,
                 "retry": retry,
                 "cache": cache,
@@ -983,6 +1054,481 @@ class AsyncImagesVariations:
         return cast("RawResponse[ImageVariationResponse]", response)
 
 
+class ImagesEdits:
+    """`POST /v2/router/images/edits`: edit an image."""
+
+    _where = "router.images.edits"
+
+    def __init__(self, client: Orq) -> None:
+        self._client = client
+
+    @suggest_keywords
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        image: ImageInput,
+        n: int | None = None,
+        size: str | None = None,
+        quality: EditQuality | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
+        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
+        retry: Retry | RetryParam | None = None,
+        cache: Cache | CacheParam | None = None,
+        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
+        timeout: Timeout | TimeoutParam | None = None,
+        orq: EditOrq | EditOrqParam | None = None,
+        retries: RetryConfig | int | None = None,
+        timeout_ms: float | None = None,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> ImageEditResponse:
+        """Edit an image.
+
+        Changes an uploaded image as a text prompt describes, with the chosen model, routed
+        through orq.
+
+        Args:
+            model: (required) The model that edits the image, for example `openai/gpt-image-1`.
+            prompt: (required) A text description of the change to make.
+            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            n: How many edited images to create, from 1 to 10. The server's default is 1.
+                Range: 1 to 10.
+            size: The size of the edited images, such as `1024x1024`.
+            quality: The rendering quality; which values apply depends on the model.
+            response_format: Return each image as a download URL (valid for 60 minutes) or inline as
+                base64 text.
+            user: A stable identifier of your end user, which helps the provider detect abuse.
+            name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
+            fallbacks: Models to try in order when the primary model fails.
+            retry: How often orq retries the provider call, and on which status codes.
+            cache: Serve an identical earlier request from orq's cache.
+            load_balancer: Spread calls over several models by weight.
+            timeout: A deadline for the provider call; past it orq retries or falls back if
+                configured to.
+            orq: orq's routing settings for an image edit, nested under `orq`.
+            retries: Client-side retries for this call: a RetryConfig, or a number of retries (0
+                turns retrying off). Defaults to the client's retry_config.
+            timeout_ms: A deadline for this call in milliseconds.
+            server_url: Send this call to another base URL.
+            http_headers: Extra HTTP headers for this call.
+            extra_body: Body fields this version of the spec does not know yet, sent as they are.
+        """
+
+        response = self._client._call(
+            "createImageEdit",
+            {
+                "model": model,
+                "prompt": prompt,
+                "image": image,
+                "n": n,
+                "size": size,
+                "quality": quality,
+                "response_format": response_format,
+                "user": user,
+                "name": name,
+                "fallback_on_codes": fallback_on_codes,
+                "fallbacks": fallbacks,
+                "retry": retry,
+                "cache": cache,
+                "load_balancer": load_balancer,
+                "timeout": timeout,
+                "orq": orq,
+            },
+            {
+                "retries": retries,
+                "timeout_ms": timeout_ms,
+                "server_url": server_url,
+                "http_headers": http_headers,
+                "extra_body": extra_body,
+            },
+        )
+        return cast("ImageEditResponse", response)
+
+    @suggest_keywords
+    async def create_async(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        image: ImageInput,
+        n: int | None = None,
+        size: str | None = None,
+        quality: EditQuality | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
+        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
+        retry: Retry | RetryParam | None = None,
+        cache: Cache | CacheParam | None = None,
+        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
+        timeout: Timeout | TimeoutParam | None = None,
+        orq: EditOrq | EditOrqParam | None = None,
+        retries: RetryConfig | int | None = None,
+        timeout_ms: float | None = None,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> ImageEditResponse:
+        """Edit an image, awaited.
+
+        Changes an uploaded image as a text prompt describes, with the chosen model, routed
+        through orq.
+
+        Args:
+            model: (required) The model that edits the image, for example `openai/gpt-image-1`.
+            prompt: (required) A text description of the change to make.
+            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            n: How many edited images to create, from 1 to 10. The server's default is 1.
+                Range: 1 to 10.
+            size: The size of the edited images, such as `1024x1024`.
+            quality: The rendering quality; which values apply depends on the model.
+            response_format: Return each image as a download URL (valid for 60 minutes) or inline as
+                base64 text.
+            user: A stable identifier of your end user, which helps the provider detect abuse.
+            name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
+            fallbacks: Models to try in order when the primary model fails.
+            retry: How often orq retries the provider call, and on which status codes.
+            cache: Serve an identical earlier request from orq's cache.
+            load_balancer: Spread calls over several models by weight.
+            timeout: A deadline for the provider call; past it orq retries or falls back if
+                configured to.
+            orq: orq's routing settings for an image edit, nested under `orq`.
+            retries: Client-side retries for this call: a RetryConfig, or a number of retries (0
+                turns retrying off). Defaults to the client's retry_config.
+            timeout_ms: A deadline for this call in milliseconds.
+            server_url: Send this call to another base URL.
+            http_headers: Extra HTTP headers for this call.
+            extra_body: Body fields this version of the spec does not know yet, sent as they are.
+        """
+
+        response = await self._client._call_async(
+            "createImageEdit",
+            {
+                "model": model,
+                "prompt": prompt,
+                "image": image,
+                "n": n,
+                "size": size,
+                "quality": quality,
+                "response_format": response_format,
+                "user": user,
+                "name": name,
+                "fallback_on_codes": fallback_on_codes,
+                "fallbacks": fallbacks,
+                "retry": retry,
+                "cache": cache,
+                "load_balancer": load_balancer,
+                "timeout": timeout,
+                "orq": orq,
+            },
+            {
+                "retries": retries,
+                "timeout_ms": timeout_ms,
+                "server_url": server_url,
+                "http_headers": http_headers,
+                "extra_body": extra_body,
+            },
+        )
+        return cast("ImageEditResponse", response)
+
+    @suggest_keywords
+    def create_detailed(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        image: ImageInput,
+        n: int | None = None,
+        size: str | None = None,
+        quality: EditQuality | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
+        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
+        retry: Retry | RetryParam | None = None,
+        cache: Cache | CacheParam | None = None,
+        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
+        timeout: Timeout | TimeoutParam | None = None,
+        orq: EditOrq | EditOrqParam | None = None,
+        retries: RetryConfig | int | None = None,
+        timeout_ms: float | None = None,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> RawResponse[ImageEditResponse]:
+        """Edit an image; the HTTP status, headers and request id come with the body.
+
+        Changes an uploaded image as a text prompt describes, with the chosen model, routed
+        through orq.
+
+        Args:
+            model: (required) The model that edits the image, for example `openai/gpt-image-1`.
+            prompt: (required) A text description of the change to make.
+            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            n: How many edited images to create, from 1 to 10. The server's default is 1.
+                Range: 1 to 10.
+            size: The size of the edited images, such as `1024x1024`.
+            quality: The rendering quality; which values apply depends on the model.
+            response_format: Return each image as a download URL (valid for 60 minutes) or inline as
+                base64 text.
+            user: A stable identifier of your end user, which helps the provider detect abuse.
+            name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
+            fallbacks: Models to try in order when the primary model fails.
+            retry: How often orq retries the provider call, and on which status codes.
+            cache: Serve an identical earlier request from orq's cache.
+            load_balancer: Spread calls over several models by weight.
+            timeout: A deadline for the provider call; past it orq retries or falls back if
+                configured to.
+            orq: orq's routing settings for an image edit, nested under `orq`.
+            retries: Client-side retries for this call: a RetryConfig, or a number of retries (0
+                turns retrying off). Defaults to the client's retry_config.
+            timeout_ms: A deadline for this call in milliseconds.
+            server_url: Send this call to another base URL.
+            http_headers: Extra HTTP headers for this call.
+            extra_body: Body fields this version of the spec does not know yet, sent as they are.
+        """
+
+        response = self._client._call(
+            "createImageEdit",
+            {
+                "model": model,
+                "prompt": prompt,
+                "image": image,
+                "n": n,
+                "size": size,
+                "quality": quality,
+                "response_format": response_format,
+                "user": user,
+                "name": name,
+                "fallback_on_codes": fallback_on_codes,
+                "fallbacks": fallbacks,
+                "retry": retry,
+                "cache": cache,
+                "load_balancer": load_balancer,
+                "timeout": timeout,
+                "orq": orq,
+            },
+            {
+                "retries": retries,
+                "timeout_ms": timeout_ms,
+                "server_url": server_url,
+                "http_headers": http_headers,
+                "extra_body": extra_body,
+            },
+            detailed=True,
+        )
+        return cast("RawResponse[ImageEditResponse]", response)
+
+
+class AsyncImagesEdits:
+    """`POST /v2/router/images/edits`: edit an image, awaited."""
+
+    _where = "router.images.edits"
+
+    def __init__(self, client: AsyncOrq) -> None:
+        self._client = client
+
+    @suggest_keywords
+    async def create(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        image: ImageInput,
+        n: int | None = None,
+        size: str | None = None,
+        quality: EditQuality | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
+        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
+        retry: Retry | RetryParam | None = None,
+        cache: Cache | CacheParam | None = None,
+        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
+        timeout: Timeout | TimeoutParam | None = None,
+        orq: EditOrq | EditOrqParam | None = None,
+        retries: RetryConfig | int | None = None,
+        timeout_ms: float | None = None,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> ImageEditResponse:
+        """Edit an image.
+
+        Changes an uploaded image as a text prompt describes, with the chosen model, routed
+        through orq.
+
+        Args:
+            model: (required) The model that edits the image, for example `openai/gpt-image-1`.
+            prompt: (required) A text description of the change to make.
+            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            n: How many edited images to create, from 1 to 10. The server's default is 1.
+                Range: 1 to 10.
+            size: The size of the edited images, such as `1024x1024`.
+            quality: The rendering quality; which values apply depends on the model.
+            response_format: Return each image as a download URL (valid for 60 minutes) or inline as
+                base64 text.
+            user: A stable identifier of your end user, which helps the provider detect abuse.
+            name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
+            fallbacks: Models to try in order when the primary model fails.
+            retry: How often orq retries the provider call, and on which status codes.
+            cache: Serve an identical earlier request from orq's cache.
+            load_balancer: Spread calls over several models by weight.
+            timeout: A deadline for the provider call; past it orq retries or falls back if
+                configured to.
+            orq: orq's routing settings for an image edit, nested under `orq`.
+            retries: Client-side retries for this call: a RetryConfig, or a number of retries (0
+                turns retrying off). Defaults to the client's retry_config.
+            timeout_ms: A deadline for this call in milliseconds.
+            server_url: Send this call to another base URL.
+            http_headers: Extra HTTP headers for this call.
+            extra_body: Body fields this version of the spec does not know yet, sent as they are.
+        """
+
+        response = await self._client._call_async(
+            "createImageEdit",
+            {
+                "model": model,
+                "prompt": prompt,
+                "image": image,
+                "n": n,
+                "size": size,
+                "quality": quality,
+                "response_format": response_format,
+                "user": user,
+                "name": name,
+                "fallback_on_codes": fallback_on_codes,
+                "fallbacks": fallbacks,
+                "retry": retry,
+                "cache": cache,
+                "load_balancer": load_balancer,
+                "timeout": timeout,
+                "orq": orq,
+            },
+            {
+                "retries": retries,
+                "timeout_ms": timeout_ms,
+                "server_url": server_url,
+                "http_headers": http_headers,
+                "extra_body": extra_body,
+            },
+        )
+        return cast("ImageEditResponse", response)
+
+    @suggest_keywords
+    async def create_detailed(
+        self,
+        *,
+        model: str,
+        prompt: str,
+        image: ImageInput,
+        n: int | None = None,
+        size: str | None = None,
+        quality: EditQuality | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
+        user: str | None = None,
+        name: str | None = None,
+        fallback_on_codes: Sequence[int] | None = None,
+        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
+        retry: Retry | RetryParam | None = None,
+        cache: Cache | CacheParam | None = None,
+        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
+        timeout: Timeout | TimeoutParam | None = None,
+        orq: EditOrq | EditOrqParam | None = None,
+        retries: RetryConfig | int | None = None,
+        timeout_ms: float | None = None,
+        server_url: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> RawResponse[ImageEditResponse]:
+        """Edit an image; the HTTP status, headers and request id come with the body.
+
+        Changes an uploaded image as a text prompt describes, with the chosen model, routed
+        through orq.
+
+        Args:
+            model: (required) The model that edits the image, for example `openai/gpt-image-1`.
+            prompt: (required) A text description of the change to make.
+            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            n: How many edited images to create, from 1 to 10. The server's default is 1.
+                Range: 1 to 10.
+            size: The size of the edited images, such as `1024x1024`.
+            quality: The rendering quality; which values apply depends on the model.
+            response_format: Return each image as a download URL (valid for 60 minutes) or inline as
+                base64 text.
+            user: A stable identifier of your end user, which helps the provider detect abuse.
+            name: The name shown on the trace of this call instead of the default one.
+            fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
+                out or empty, orq uses 408, 429, 500, 502, 503, 504 and 529. At most 20
+                items. No repeated items. Each item: range: 400 to 599.
+            fallbacks: Models to try in order when the primary model fails.
+            retry: How often orq retries the provider call, and on which status codes.
+            cache: Serve an identical earlier request from orq's cache.
+            load_balancer: Spread calls over several models by weight.
+            timeout: A deadline for the provider call; past it orq retries or falls back if
+                configured to.
+            orq: orq's routing settings for an image edit, nested under `orq`.
+            retries: Client-side retries for this call: a RetryConfig, or a number of retries (0
+                turns retrying off). Defaults to the client's retry_config.
+            timeout_ms: A deadline for this call in milliseconds.
+            server_url: Send this call to another base URL.
+            http_headers: Extra HTTP headers for this call.
+            extra_body: Body fields this version of the spec does not know yet, sent as they are.
+        """
+
+        response = await self._client._call_async(
+            "createImageEdit",
+            {
+                "model": model,
+                "prompt": prompt,
+                "image": image,
+                "n": n,
+                "size": size,
+                "quality": quality,
+                "response_format": response_format,
+                "user": user,
+                "name": name,
+                "fallback_on_codes": fallback_on_codes,
+                "fallbacks": fallbacks,
+                "retry": retry,
+                "cache": cache,
+                "load_balancer": load_balancer,
+                "timeout": timeout,
+                "orq": orq,
+            },
+            {
+                "retries": retries,
+                "timeout_ms": timeout_ms,
+                "server_url": server_url,
+                "http_headers": http_headers,
+                "extra_body": extra_body,
+            },
+            detailed=True,
+        )
+        return cast("RawResponse[ImageEditResponse]", response)
+
+
 class Images:
     """`orq.router.images`."""
 
@@ -992,6 +1538,7 @@ class Images:
         self._client = client
         self.generations: ImagesGenerations = ImagesGenerations(client)
         self.variations: ImagesVariations = ImagesVariations(client)
+        self.edits: ImagesEdits = ImagesEdits(client)
 
 
 class AsyncImages:
@@ -1003,6 +1550,7 @@ class AsyncImages:
         self._client = client
         self.generations: AsyncImagesGenerations = AsyncImagesGenerations(client)
         self.variations: AsyncImagesVariations = AsyncImagesVariations(client)
+        self.edits: AsyncImagesEdits = AsyncImagesEdits(client)
 
 
 class Router:

@@ -1,4 +1,4 @@
-"""The `orq-images` command line: generate, vary, serve a local router, run the demo.
+"""The `orq-images` command line: generate, vary, edit, serve a local router, run the demo.
 
 Every failure a user can cause or meet (bad input, a missing key, an API
 error, no connection) ends as one line on stderr and an exit code that tells
@@ -116,6 +116,15 @@ IMAGE_COMMANDS = (
         "openai/dall-e-2",
         "making variations",
         lambda args: f"{_slug(args.image.stem)}-variation",
+    ),
+    ImageCommand(
+        "edit",
+        "edit an image as a prompt says, save the result",
+        ("images", "edits"),
+        (("image", Path, _IMAGE_FILE), ("prompt", str, "what to change")),
+        "openai/gpt-image-1",
+        "editing",
+        lambda args: f"{_slug(args.image.stem)}-edit",
     ),
 )
 

@@ -70,6 +70,22 @@ def test_existing_files_are_not_overwritten(
     assert second == [str(tmp_path / "fox-1-2.png")]
 
 
+def test_edit_uploads_the_file_with_its_prompt(
+    router: LocalRouter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (source,) = _run(capsys, "generate", "fox", "--size", "32x32", "--out", str(tmp_path))[1]
+    code, out, err = _run(
+        capsys, "edit", source, "add a hat", "--size", "64x64", "--out", str(tmp_path / "e")
+    )
+    assert (code, err) == (0, [])
+    assert out == [str(tmp_path / "e" / "fox-1-edit-1.png")]
+    assert read_png(Path(out[0]).read_bytes()).width == 64
+    upload = [r for r in router.requests if r.method == "POST"][-1]
+    assert upload.path == "/v2/router/images/edits"
+    assert upload.file is not None
+    assert upload.body == {"model": "openai/gpt-image-1", "prompt": "add a hat", "size": "64x64"}
+
+
 def test_variation_uploads_the_file(
     router: LocalRouter, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -167,7 +167,7 @@ def test_renamed_schema_is_one_breaking_line(regenerate: Callable[..., Outcome])
     # The removed class, its module and the retyped `fallbacks` fields all follow from it.
     assert outcome.lines == [
         "- **Breaking:** `Fallback`: schema renamed to `ModelFallback` "
-        "(createImage request, createImageVariation request)"
+        "(createImage request, createImageEdit request, createImageVariation request)"
     ]
 
 

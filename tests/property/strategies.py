@@ -87,7 +87,15 @@ class SchemaStrategies:
             low = schema.get("minItems", 0)
             items = self.build(schema.get("items", {}))
             return st.lists(
-                items, min_size=low, max_size=max(low, schema.get("maxItems", MAX_ITEMS))
+                items,
+                min_size=low,
+                max_size=max(low, schema.get("maxItems", MAX_ITEMS)),
+                # As JSON compares: 1 and 1.0 are one value, 1 and true are two.
+                unique_by=(
+                    (lambda item: (isinstance(item, bool), item))
+                    if schema.get("uniqueItems")
+                    else None
+                ),
             )
         if kind == "object":
             return self._object(schema, frozenset())

@@ -227,9 +227,9 @@ def test_a_router_with_a_key_takes_only_that_key() -> None:
 
 
 def test_other_paths_and_methods(http: httpx2.Client) -> None:
-    missing = http.post("/v2/router/images/edits", json={})
+    missing = http.post("/v2/router/images/upscales", json={})
     assert missing.status_code == 404
-    assert "/v2/router/images/edits" in missing.json()["message"]
+    assert "/v2/router/images/upscales" in missing.json()["message"]
     wrong_method = http.get(GENERATIONS)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "POST"

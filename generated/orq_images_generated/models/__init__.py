@@ -10,9 +10,17 @@ if TYPE_CHECKING:
     from .cache_type import CacheType
     from .contact import Contact
     from .contact_metadata_item import ContactMetadataItem
+    from .create_image_edit_request import CreateImageEditRequest
+    from .create_image_edit_request_response_format import (
+        CreateImageEditRequestResponseFormat,
+    )
     from .create_image_request import CreateImageRequest
     from .create_image_request_metadata import CreateImageRequestMetadata
     from .create_image_variation_request import CreateImageVariationRequest
+    from .edit_input_tokens_details import EditInputTokensDetails
+    from .edit_orq import EditOrq
+    from .edit_quality import EditQuality
+    from .edit_usage import EditUsage
     from .error_body import ErrorBody
     from .error_detail import ErrorDetail
     from .fallback import Fallback
@@ -22,6 +30,7 @@ if TYPE_CHECKING:
     from .identity import Identity
     from .identity_metadata_item import IdentityMetadataItem
     from .image import Image
+    from .image_edit_response import ImageEditResponse
     from .image_response import ImageResponse
     from .image_variation_response import ImageVariationResponse
     from .load_balancer import LoadBalancer
@@ -29,6 +38,12 @@ if TYPE_CHECKING:
     from .load_balancer_type import LoadBalancerType
     from .moderation import Moderation
     from .output_format import OutputFormat
+    from .pii_redaction_plugin import PiiRedactionPlugin
+    from .pii_redaction_plugin_entity_thresholds import (
+        PiiRedactionPluginEntityThresholds,
+    )
+    from .pii_redaction_plugin_id import PiiRedactionPluginId
+    from .pii_redaction_plugin_on_failure import PiiRedactionPluginOnFailure
     from .prompt_ref import PromptRef
     from .prompt_ref_version import PromptRefVersion
     from .quality import Quality
@@ -48,9 +63,15 @@ _MODULE_OF = {
     "CacheType": ".cache_type",
     "Contact": ".contact",
     "ContactMetadataItem": ".contact_metadata_item",
+    "CreateImageEditRequest": ".create_image_edit_request",
+    "CreateImageEditRequestResponseFormat": ".create_image_edit_request_response_format",
     "CreateImageRequest": ".create_image_request",
     "CreateImageRequestMetadata": ".create_image_request_metadata",
     "CreateImageVariationRequest": ".create_image_variation_request",
+    "EditInputTokensDetails": ".edit_input_tokens_details",
+    "EditOrq": ".edit_orq",
+    "EditQuality": ".edit_quality",
+    "EditUsage": ".edit_usage",
     "ErrorBody": ".error_body",
     "ErrorDetail": ".error_detail",
     "Fallback": ".fallback",
@@ -60,6 +81,7 @@ _MODULE_OF = {
     "Identity": ".identity",
     "IdentityMetadataItem": ".identity_metadata_item",
     "Image": ".image",
+    "ImageEditResponse": ".image_edit_response",
     "ImageResponse": ".image_response",
     "ImageVariationResponse": ".image_variation_response",
     "LoadBalancer": ".load_balancer",
@@ -67,6 +89,10 @@ _MODULE_OF = {
     "LoadBalancerType": ".load_balancer_type",
     "Moderation": ".moderation",
     "OutputFormat": ".output_format",
+    "PiiRedactionPlugin": ".pii_redaction_plugin",
+    "PiiRedactionPluginEntityThresholds": ".pii_redaction_plugin_entity_thresholds",
+    "PiiRedactionPluginId": ".pii_redaction_plugin_id",
+    "PiiRedactionPluginOnFailure": ".pii_redaction_plugin_on_failure",
     "PromptRef": ".prompt_ref",
     "PromptRefVersion": ".prompt_ref_version",
     "Quality": ".quality",
@@ -97,9 +123,15 @@ __all__ = (
     "CacheType",
     "Contact",
     "ContactMetadataItem",
+    "CreateImageEditRequest",
+    "CreateImageEditRequestResponseFormat",
     "CreateImageRequest",
     "CreateImageRequestMetadata",
     "CreateImageVariationRequest",
+    "EditInputTokensDetails",
+    "EditOrq",
+    "EditQuality",
+    "EditUsage",
     "ErrorBody",
     "ErrorDetail",
     "Fallback",
@@ -109,6 +141,7 @@ __all__ = (
     "Identity",
     "IdentityMetadataItem",
     "Image",
+    "ImageEditResponse",
     "ImageResponse",
     "ImageVariationResponse",
     "LoadBalancer",
@@ -116,6 +149,10 @@ __all__ = (
     "LoadBalancerType",
     "Moderation",
     "OutputFormat",
+    "PiiRedactionPlugin",
+    "PiiRedactionPluginEntityThresholds",
+    "PiiRedactionPluginId",
+    "PiiRedactionPluginOnFailure",
     "PromptRef",
     "PromptRefVersion",
     "Quality",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..models.fallback import Fallback
     from ..models.generation_orq import GenerationOrq
     from ..models.load_balancer import LoadBalancer
+    from ..models.pii_redaction_plugin import PiiRedactionPlugin
     from ..models.retry import Retry
     from ..models.timeout import Timeout
 
@@ -57,6 +58,11 @@ class CreateImageRequest:
     """ Free key-value pairs kept on the trace of this call; each value is at most 512 characters. """
     name: str | None = None
     """ The name shown on the trace of this call instead of the default one. """
+    plugins: list[PiiRedactionPlugin] | None = None
+    """ Guardrails orq runs on the request before the model sees it. """
+    fallback_on_codes: list[int] | None = None
+    """ The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. """
     fallbacks: list[Fallback] | None = None
     """ Models to try in order when the primary model fails. """
     retry: Retry | None = None
@@ -101,6 +107,10 @@ class CreateImageRequest:
             field_dict["metadata"] = to_wire(self.metadata)
         if self.name is not None:
             field_dict["name"] = to_wire(self.name)
+        if self.plugins is not None:
+            field_dict["plugins"] = to_wire(self.plugins)
+        if self.fallback_on_codes is not None:
+            field_dict["fallback_on_codes"] = to_wire(self.fallback_on_codes)
         if self.fallbacks is not None:
             field_dict["fallbacks"] = to_wire(self.fallbacks)
         if self.retry is not None:
@@ -123,6 +133,7 @@ class CreateImageRequest:
         from ..models.fallback import Fallback  # noqa: PLC0415
         from ..models.generation_orq import GenerationOrq  # noqa: PLC0415
         from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
+        from ..models.pii_redaction_plugin import PiiRedactionPlugin  # noqa: PLC0415
         from ..models.retry import Retry  # noqa: PLC0415
         from ..models.timeout import Timeout  # noqa: PLC0415
 
@@ -140,6 +151,8 @@ class CreateImageRequest:
         style = d.pop("style", None)
         metadata = d.pop("metadata", None)
         name = d.pop("name", None)
+        plugins = d.pop("plugins", None)
+        fallback_on_codes = d.pop("fallback_on_codes", None)
         fallbacks = d.pop("fallbacks", None)
         retry = d.pop("retry", None)
         cache = d.pop("cache", None)
@@ -162,6 +175,13 @@ class CreateImageRequest:
             if isinstance(metadata, Mapping)
             else metadata,
             name=name,
+            plugins=[
+                PiiRedactionPlugin.from_dict(i) if isinstance(i, Mapping) else i
+                for i in plugins
+            ]
+            if isinstance(plugins, list)
+            else plugins,
+            fallback_on_codes=fallback_on_codes,
             fallbacks=[
                 Fallback.from_dict(i) if isinstance(i, Mapping) else i
                 for i in fallbacks

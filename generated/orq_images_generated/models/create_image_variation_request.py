@@ -41,6 +41,9 @@ class CreateImageVariationRequest:
     """ A stable identifier of your end user, which helps the provider detect abuse. """
     name: str | None = None
     """ The name shown on the trace of this call instead of the default one. """
+    fallback_on_codes: list[int] | None = None
+    """ The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. """
     fallbacks: list[Fallback] | None = None
     """ Models to try in order when the primary model fails. """
     retry: Retry | None = None
@@ -73,6 +76,8 @@ class CreateImageVariationRequest:
             field_dict["user"] = to_wire(self.user)
         if self.name is not None:
             field_dict["name"] = to_wire(self.name)
+        if self.fallback_on_codes is not None:
+            field_dict["fallback_on_codes"] = to_wire(self.fallback_on_codes)
         if self.fallbacks is not None:
             field_dict["fallbacks"] = to_wire(self.fallbacks)
         if self.retry is not None:
@@ -105,6 +110,7 @@ class CreateImageVariationRequest:
         size = d.pop("size", None)
         user = d.pop("user", None)
         name = d.pop("name", None)
+        fallback_on_codes = d.pop("fallback_on_codes", None)
         fallbacks = d.pop("fallbacks", None)
         retry = d.pop("retry", None)
         cache = d.pop("cache", None)
@@ -119,6 +125,7 @@ class CreateImageVariationRequest:
             size=size,
             user=user,
             name=name,
+            fallback_on_codes=fallback_on_codes,
             fallbacks=[
                 Fallback.from_dict(i) if isinstance(i, Mapping) else i
                 for i in fallbacks

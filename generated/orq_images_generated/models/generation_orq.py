@@ -31,6 +31,9 @@ class GenerationOrq:
     """ How often orq retries the provider call, and on which status codes. """
     fallbacks: list[Fallback] | None = None
     """ Models to try in order when the primary model fails. """
+    fallback_on_codes: list[int] | None = None
+    """ The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. """
     identity: Identity | None = None
     """ The end user this call is made for; orq creates the identity if it does not exist yet. """
     contact: Contact | None = None
@@ -53,6 +56,8 @@ class GenerationOrq:
             field_dict["retry"] = to_wire(self.retry)
         if self.fallbacks is not None:
             field_dict["fallbacks"] = to_wire(self.fallbacks)
+        if self.fallback_on_codes is not None:
+            field_dict["fallback_on_codes"] = to_wire(self.fallback_on_codes)
         if self.identity is not None:
             field_dict["identity"] = to_wire(self.identity)
         if self.contact is not None:
@@ -80,6 +85,7 @@ class GenerationOrq:
         name = d.pop("name", None)
         retry = d.pop("retry", None)
         fallbacks = d.pop("fallbacks", None)
+        fallback_on_codes = d.pop("fallback_on_codes", None)
         identity = d.pop("identity", None)
         contact = d.pop("contact", None)
         cache = d.pop("cache", None)
@@ -94,6 +100,7 @@ class GenerationOrq:
             ]
             if isinstance(fallbacks, list)
             else fallbacks,
+            fallback_on_codes=fallback_on_codes,
             identity=Identity.from_dict(identity)
             if isinstance(identity, Mapping)
             else identity,

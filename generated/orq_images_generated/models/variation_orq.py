@@ -32,6 +32,9 @@ class VariationOrq:
     """ How often orq retries the provider call, and on which status codes. """
     fallbacks: list[Fallback] | None = None
     """ Models to try in order when the primary model fails. """
+    fallback_on_codes: list[int] | None = None
+    """ The HTTP status codes of the provider that make orq try the fallbacks. Left out or empty,
+    orq uses 408, 429, 500, 502, 503, 504 and 529. """
     prompt: PromptRef | None = None
     """ A prompt stored in orq whose settings apply to this call. """
     identity: Identity | None = None
@@ -56,6 +59,8 @@ class VariationOrq:
             field_dict["retry"] = to_wire(self.retry)
         if self.fallbacks is not None:
             field_dict["fallbacks"] = to_wire(self.fallbacks)
+        if self.fallback_on_codes is not None:
+            field_dict["fallback_on_codes"] = to_wire(self.fallback_on_codes)
         if self.prompt is not None:
             field_dict["prompt"] = to_wire(self.prompt)
         if self.identity is not None:
@@ -86,6 +91,7 @@ class VariationOrq:
         name = d.pop("name", None)
         retry = d.pop("retry", None)
         fallbacks = d.pop("fallbacks", None)
+        fallback_on_codes = d.pop("fallback_on_codes", None)
         prompt = d.pop("prompt", None)
         identity = d.pop("identity", None)
         contact = d.pop("contact", None)
@@ -101,6 +107,7 @@ class VariationOrq:
             ]
             if isinstance(fallbacks, list)
             else fallbacks,
+            fallback_on_codes=fallback_on_codes,
             prompt=PromptRef.from_dict(prompt)
             if isinstance(prompt, Mapping)
             else prompt,
