@@ -33,8 +33,10 @@ def git(repo: Path, *args: str) -> str:
     return result.stdout
 
 
-def clone(source: Path, destination: Path) -> Path:
-    git(source.parent, "clone", "--quiet", str(source), str(destination))
+def clone(source: Path, destination: Path, *, tags: bool = True) -> Path:
+    """A clone of `source`; without its tags when the tests set up releases of their own."""
+    no_tags = [] if tags else ["--no-tags"]
+    git(source.parent, "clone", "--quiet", *no_tags, str(source), str(destination))
     return destination
 
 
@@ -78,7 +80,7 @@ def remove_user(spec: Spec) -> None:
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """HEAD of this repository, untagged."""
-    return clone(ROOT, tmp_path_factory.mktemp("origin") / "repo")
+    return clone(ROOT, tmp_path_factory.mktemp("origin") / "repo", tags=False)
 
 
 @pytest.fixture(scope="module")

@@ -168,7 +168,7 @@ def test_release_loop_through_a_real_index(
 ) -> None:
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "--quiet", "--bare", str(remote))
-    repo = clone(ROOT, tmp_path / "repo")
+    repo = clone(ROOT, tmp_path / "repo", tags=False)
     git(repo, "checkout", "--quiet", "-B", "main")
     git(repo, "remote", "set-url", "origin", str(remote))
     git(repo, "push", "--quiet", "--set-upstream", "origin", "main")
