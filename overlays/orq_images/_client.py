@@ -235,7 +235,9 @@ class _BaseClient:
                 await adrive(http, self._download_flow(url, self._image_in_file(file)))
 
     def _new_http(self) -> httpx2.Client:
-        return httpx2.Client(timeout=self._settings.timeout, limits=self._limits)
+        from ._deadline_sockets import DeadlineClient  # noqa: PLC0415 - it imports httpcore2
+
+        return DeadlineClient(timeout=self._settings.timeout, limits=self._limits)
 
     def _new_async_http(self) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(timeout=self._settings.timeout, limits=self._limits)

@@ -16,9 +16,11 @@ Each attempt gets its own time budget, the read timeout of the call (timeout_ms)
 - sync: the budget is carried in the request's "timeout" extension as a
   `Deadline`, which httpcore reads at the start of each phase (waiting for a
   pooled connection, connecting, sending, waiting for the headers, reading the
-  body), so every socket wait is bounded by what is left; and the body streams
-  both ways check it between chunks, so a server that trickles its answer or
-  reads the upload slowly cannot stretch the attempt either.
+  body), so each phase is bounded by what is left; the body streams both ways
+  check it between chunks, so a server that trickles its answer or reads the
+  upload slowly cannot stretch the attempt either. While an attempt runs it is
+  also ATTEMPT_DEADLINE, which the sockets of the SDK's own clients obey on every
+  wait (see _deadline_sockets), so even headers sent a byte at a time are cut off.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextlib import closing
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
@@ -96,6 +99,10 @@ class Deadline(Mapping[str, float | None]):
 
     def __len__(self) -> int:
         return len(self._limits)
+
+
+# The deadline of the attempt `drive` is running in this thread, if any.
+ATTEMPT_DEADLINE: ContextVar[Deadline | None] = ContextVar("ATTEMPT_DEADLINE", default=None)
 
 
 def _timeout(
@@ -335,19 +342,23 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
     """Run `flow` with a sync client; returns its final answer, body received."""
 
     def perform(action: Action) -> Any:
+        if isinstance(action, Wait):
+            time.sleep(action.seconds)
+            return None
+        if isinstance(action, Resolve):
+            return _lookup(action)
+        within = ATTEMPT_DEADLINE.set(action.deadline)
         try:
             if isinstance(action, Send):
                 return client.send(action.request, stream=True, auth=None, follow_redirects=False)
             if isinstance(action, Receive):
                 _receive(action)
-            elif isinstance(action, Discard):
-                _discard(action.response)
-            elif isinstance(action, Resolve):
-                return _lookup(action)
             else:
-                time.sleep(action.seconds)
+                _discard(action.response)
         except httpx2.TransportError as exc:
             return _Failed(exc)
+        finally:
+            ATTEMPT_DEADLINE.reset(within)
         return None
 
     with closing(_Steps(flow)) as steps:
