@@ -45,7 +45,8 @@ class _DeadlineStream(httpcore2.NetworkStream):
         return self._stream.read(max_bytes, _capped(timeout, httpcore2.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _capped(timeout, httpcore2.WriteTimeout))
+        if buffer:  # h11 ends each request with an empty write
+            self._stream.write(buffer, _capped(timeout, httpcore2.WriteTimeout))
 
     def close(self) -> None:
         self._stream.close()

@@ -129,7 +129,10 @@ class MultipartStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         }
 
     def build_request(
-        self, method: str, url: httpx2.URL | str, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: httpx2.URL | str,
+        headers: Mapping[str, str] | list[tuple[bytes, bytes]] | None = None,
     ) -> httpx2.Request:
         """An httpx request with this body: `headers`, then this body's own, and Host.
 

@@ -34,9 +34,6 @@ from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
 from ._settings import ClientSettings, check_base_url
 from ._spec import Operation, load_spec, operations
-from ._version import __version__
-
-USER_AGENT = f"orq-images/{__version__} python"
 
 
 def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx2.Timeout:
@@ -76,16 +73,16 @@ def _check_headers(headers: Mapping[str, str]) -> None:
                 )
 
 
-def _headers(
-    settings: ClientSettings, client_headers: httpx2.Headers, content_type: str | None
-) -> httpx2.Headers:
-    headers = httpx2.Headers(client_headers)
-    headers["Authorization"] = f"Bearer {settings.api_key}"
-    headers["Accept"] = "application/json"
-    headers["User-Agent"] = USER_AGENT
-    if content_type is not None:
-        headers["Content-Type"] = content_type
-    return headers
+# Names the SDK sets on every request, replacing any default of the client's.
+_SDK_HEADER_NAMES = frozenset({b"authorization", b"accept", b"user-agent", b"content-type"})
+
+
+def _headers(settings: ClientSettings, client_headers: httpx2.Headers) -> list[tuple[bytes, bytes]]:
+    """The client's default headers, then the SDK's (key, Accept, User-Agent), as raw pairs:
+    httpx2 takes them in one pass, where setting them one by one searches the list each time."""
+    pairs = [pair for pair in client_headers.raw if pair[0].lower() not in _SDK_HEADER_NAMES]
+    pairs += settings.sdk_headers
+    return pairs
 
 
 @lru_cache(maxsize=64)
@@ -139,8 +136,17 @@ def build_request(
             files=files,
         )
     else:
-        headers = _headers(settings, client_headers, "application/json")
-        request = httpx2.Request(operation.method, url, headers=headers, content=_encode_json(body))
+        content = _encode_json(body)
+        # The headers httpx2 would add for `content=` (Host first, Content-Length last),
+        # set here with the rest: the request then needs no second pass over them.
+        headers = [
+            (b"Host", url.netloc),
+            *_headers(settings, client_headers),
+            (b"Content-Type", b"application/json"),
+            (b"Content-Length", str(len(content)).encode("ascii")),
+        ]
+        stream = httpx2.ByteStream(content)
+        request = httpx2.Request(operation.method, url, headers=headers, stream=stream)
     if options.get("http_headers"):
         _check_headers(options["http_headers"])
         request.headers.update(options["http_headers"])
@@ -163,7 +169,7 @@ def _multipart_request(
 
     parts = [(name, prepare_image(value, field=name)) for name, value in files.items()]
     stream = MultipartStream(form_fields(body), parts)
-    return stream.build_request(operation.method, url, _headers(settings, client_headers, None))
+    return stream.build_request(operation.method, url, _headers(settings, client_headers))
 
 
 @cache

@@ -87,12 +87,22 @@ class Deadline(Mapping[str, float | None]):
     def expired(self) -> bool:
         return self.at is not None and time.monotonic() >= self.at
 
-    def __getitem__(self, phase: str) -> float | None:
-        limit = self._limits[phase]
-        left = self.remaining()
-        if left is None:
+    def get(self, phase: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        # What httpcore calls, once per phase of every request: Mapping.get would
+        # go through __getitem__ and a KeyError handler.
+        limits = self._limits
+        if phase not in limits:
+            return default
+        limit = limits[phase]
+        if self.at is None:
             return limit
-        return left if limit is None else min(limit, left)
+        left = max(self.at - time.monotonic(), _SPENT)
+        return left if limit is None or limit > left else limit
+
+    def __getitem__(self, phase: str) -> float | None:
+        if phase not in self._limits:
+            raise KeyError(phase)
+        return self.get(phase)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._limits)

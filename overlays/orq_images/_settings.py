@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import httpx2
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError, OrqError
 from ._retry import RetryConfig
+from ._version import __version__
 
 DEFAULT_BASE_URL = "https://api.orq.ai"
 DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
+USER_AGENT = f"orq-images/{__version__} python"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,15 @@ class ClientSettings:
     retry: RetryConfig
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     allow_link_local_urls: bool = False
+
+    @cached_property
+    def sdk_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers the SDK sets on each API request, encoded once (kept out of repr)."""
+        return (
+            (b"Authorization", f"Bearer {self.api_key}".encode("ascii")),
+            (b"Accept", b"application/json"),
+            (b"User-Agent", USER_AGENT.encode("ascii")),
+        )
 
 
 def check_api_key(key: str) -> str:
