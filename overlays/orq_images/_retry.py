@@ -118,9 +118,10 @@ def next_delay(
             _backoff(config, retry_number) if retryable and config.retry_connection_errors else None
         )
     assert response is not None
+    if response.is_success:
+        return None  # a success is never sent twice, whatever x-should-retry says
     should_retry = response.headers.get("x-should-retry")
-    # A success is never sent twice, whatever x-should-retry says.
-    if response.is_success or should_retry == "false":
+    if should_retry == "false":
         return None
     if should_retry != "true" and response.status_code not in config.retry_statuses:
         return None

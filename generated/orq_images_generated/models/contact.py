@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.contact_metadata_item import ContactMetadataItem
 
 T = TypeVar("T", bound="Contact")
 
@@ -54,8 +51,6 @@ class Contact:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.contact_metadata_item import ContactMetadataItem  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
         display_name = d.pop("display_name", None)
@@ -90,3 +85,8 @@ class Contact:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.contact_metadata_item import ContactMetadataItem  # noqa: E402

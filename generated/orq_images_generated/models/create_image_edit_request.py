@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,14 +12,6 @@ from ..models.create_image_edit_request_response_format import (
 )
 from ..models.edit_quality import EditQuality
 from ..types import File, to_wire
-
-if TYPE_CHECKING:
-    from ..models.cache import Cache
-    from ..models.edit_orq import EditOrq
-    from ..models.fallback import Fallback
-    from ..models.load_balancer import LoadBalancer
-    from ..models.retry import Retry
-    from ..models.timeout import Timeout
 
 T = TypeVar("T", bound="CreateImageEditRequest")
 
@@ -104,13 +96,6 @@ class CreateImageEditRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.cache import Cache  # noqa: PLC0415
-        from ..models.edit_orq import EditOrq  # noqa: PLC0415
-        from ..models.fallback import Fallback  # noqa: PLC0415
-        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
-        from ..models.retry import Retry  # noqa: PLC0415
-        from ..models.timeout import Timeout  # noqa: PLC0415
-
         d = dict(src_dict)
         model = d.pop("model")
         prompt = d.pop("prompt")
@@ -174,3 +159,13 @@ class CreateImageEditRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.cache import Cache  # noqa: E402
+from ..models.edit_orq import EditOrq  # noqa: E402
+from ..models.fallback import Fallback  # noqa: E402
+from ..models.load_balancer import LoadBalancer  # noqa: E402
+from ..models.retry import Retry  # noqa: E402
+from ..models.timeout import Timeout  # noqa: E402

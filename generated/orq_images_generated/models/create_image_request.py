@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -14,16 +14,6 @@ from ..models.quality import Quality
 from ..models.response_format import ResponseFormat
 from ..models.style import Style
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.cache import Cache
-    from ..models.create_image_request_metadata import CreateImageRequestMetadata
-    from ..models.fallback import Fallback
-    from ..models.generation_orq import GenerationOrq
-    from ..models.load_balancer import LoadBalancer
-    from ..models.pii_redaction_plugin import PiiRedactionPlugin
-    from ..models.retry import Retry
-    from ..models.timeout import Timeout
 
 T = TypeVar("T", bound="CreateImageRequest")
 
@@ -128,15 +118,6 @@ class CreateImageRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.cache import Cache  # noqa: PLC0415
-        from ..models.create_image_request_metadata import CreateImageRequestMetadata  # noqa: PLC0415
-        from ..models.fallback import Fallback  # noqa: PLC0415
-        from ..models.generation_orq import GenerationOrq  # noqa: PLC0415
-        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
-        from ..models.pii_redaction_plugin import PiiRedactionPlugin  # noqa: PLC0415
-        from ..models.retry import Retry  # noqa: PLC0415
-        from ..models.timeout import Timeout  # noqa: PLC0415
-
         d = dict(src_dict)
         prompt = d.pop("prompt")
         model = d.pop("model")
@@ -212,3 +193,15 @@ class CreateImageRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.cache import Cache  # noqa: E402
+from ..models.create_image_request_metadata import CreateImageRequestMetadata  # noqa: E402
+from ..models.fallback import Fallback  # noqa: E402
+from ..models.generation_orq import GenerationOrq  # noqa: E402
+from ..models.load_balancer import LoadBalancer  # noqa: E402
+from ..models.pii_redaction_plugin import PiiRedactionPlugin  # noqa: E402
+from ..models.retry import Retry  # noqa: E402
+from ..models.timeout import Timeout  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,14 +10,6 @@ from attrs import field as _attrs_field
 from ..models.variation_response_format import VariationResponseFormat
 from ..models.variation_size import VariationSize
 from ..types import File, to_wire
-
-if TYPE_CHECKING:
-    from ..models.cache import Cache
-    from ..models.fallback import Fallback
-    from ..models.load_balancer import LoadBalancer
-    from ..models.retry import Retry
-    from ..models.timeout import Timeout
-    from ..models.variation_orq import VariationOrq
 
 T = TypeVar("T", bound="CreateImageVariationRequest")
 
@@ -95,13 +87,6 @@ class CreateImageVariationRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.cache import Cache  # noqa: PLC0415
-        from ..models.fallback import Fallback  # noqa: PLC0415
-        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
-        from ..models.retry import Retry  # noqa: PLC0415
-        from ..models.timeout import Timeout  # noqa: PLC0415
-        from ..models.variation_orq import VariationOrq  # noqa: PLC0415
-
         d = dict(src_dict)
         model = d.pop("model")
         image = d.pop("image")
@@ -161,3 +146,13 @@ class CreateImageVariationRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.cache import Cache  # noqa: E402
+from ..models.fallback import Fallback  # noqa: E402
+from ..models.load_balancer import LoadBalancer  # noqa: E402
+from ..models.retry import Retry  # noqa: E402
+from ..models.timeout import Timeout  # noqa: E402
+from ..models.variation_orq import VariationOrq  # noqa: E402

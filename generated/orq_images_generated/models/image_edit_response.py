@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.edit_usage import EditUsage
-    from ..models.image import Image
 
 T = TypeVar("T", bound="ImageEditResponse")
 
@@ -55,9 +51,6 @@ class ImageEditResponse:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.edit_usage import EditUsage  # noqa: PLC0415
-        from ..models.image import Image  # noqa: PLC0415
-
         d = dict(src_dict)
         created = d.pop("created")
         data = d.pop("data")
@@ -89,3 +82,9 @@ class ImageEditResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.edit_usage import EditUsage  # noqa: E402
+from ..models.image import Image  # noqa: E402

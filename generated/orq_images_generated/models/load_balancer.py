@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.load_balancer_type import LoadBalancerType
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.load_balancer_model import LoadBalancerModel
 
 T = TypeVar("T", bound="LoadBalancer")
 
@@ -39,8 +36,6 @@ class LoadBalancer:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.load_balancer_model import LoadBalancerModel  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = d.pop("type")
         models = d.pop("models")
@@ -67,3 +62,8 @@ class LoadBalancer:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.load_balancer_model import LoadBalancerModel  # noqa: E402

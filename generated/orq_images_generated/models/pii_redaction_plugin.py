@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,11 +10,6 @@ from attrs import field as _attrs_field
 from ..models.pii_redaction_plugin_id import PiiRedactionPluginId
 from ..models.pii_redaction_plugin_on_failure import PiiRedactionPluginOnFailure
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.pii_redaction_plugin_entity_thresholds import (
-        PiiRedactionPluginEntityThresholds,
-    )
 
 T = TypeVar("T", bound="PiiRedactionPlugin")
 
@@ -66,10 +61,6 @@ class PiiRedactionPlugin:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.pii_redaction_plugin_entity_thresholds import (
-            PiiRedactionPluginEntityThresholds,  # noqa: PLC0415
-        )
-
         d = dict(src_dict)
         id = d.pop("id")
         language = d.pop("language", None)
@@ -109,3 +100,10 @@ class PiiRedactionPlugin:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.pii_redaction_plugin_entity_thresholds import (
+    PiiRedactionPluginEntityThresholds,  # noqa: E402
+)

@@ -2,22 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.cache import Cache
-    from ..models.contact import Contact
-    from ..models.fallback import Fallback
-    from ..models.identity import Identity
-    from ..models.load_balancer import LoadBalancer
-    from ..models.prompt_ref import PromptRef
-    from ..models.retry import Retry
-    from ..models.timeout import Timeout
 
 T = TypeVar("T", bound="VariationOrq")
 
@@ -78,15 +68,6 @@ class VariationOrq:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.cache import Cache  # noqa: PLC0415
-        from ..models.contact import Contact  # noqa: PLC0415
-        from ..models.fallback import Fallback  # noqa: PLC0415
-        from ..models.identity import Identity  # noqa: PLC0415
-        from ..models.load_balancer import LoadBalancer  # noqa: PLC0415
-        from ..models.prompt_ref import PromptRef  # noqa: PLC0415
-        from ..models.retry import Retry  # noqa: PLC0415
-        from ..models.timeout import Timeout  # noqa: PLC0415
-
         d = dict(src_dict)
         name = d.pop("name", None)
         retry = d.pop("retry", None)
@@ -139,3 +120,15 @@ class VariationOrq:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.cache import Cache  # noqa: E402
+from ..models.contact import Contact  # noqa: E402
+from ..models.fallback import Fallback  # noqa: E402
+from ..models.identity import Identity  # noqa: E402
+from ..models.load_balancer import LoadBalancer  # noqa: E402
+from ..models.prompt_ref import PromptRef  # noqa: E402
+from ..models.retry import Retry  # noqa: E402
+from ..models.timeout import Timeout  # noqa: E402

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import to_wire
-
-if TYPE_CHECKING:
-    from ..models.variation_input_tokens_details import VariationInputTokensDetails
 
 T = TypeVar("T", bound="VariationUsage")
 
@@ -46,8 +43,6 @@ class VariationUsage:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
-        from ..models.variation_input_tokens_details import VariationInputTokensDetails  # noqa: PLC0415
-
         d = dict(src_dict)
         input_tokens = d.pop("input_tokens")
         output_tokens = d.pop("output_tokens")
@@ -82,3 +77,8 @@ class VariationUsage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# The models this one holds, imported once its class exists: models may refer to
+# each other, and an import inside from_dict would cost every parse a lookup.
+from ..models.variation_input_tokens_details import VariationInputTokensDetails  # noqa: E402
