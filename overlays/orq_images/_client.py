@@ -87,12 +87,24 @@ def _pool_limits(given: object, limits: httpx2.Limits | None) -> httpx2.Limits:
     return limits or DEFAULT_CONNECTION_LIMITS
 
 
-@contextmanager
-def _transport_errors() -> Iterator[None]:
-    """httpx's exceptions, as the SDK's; the original stays as __cause__."""
-    try:
-        yield
-    except httpx2.TransportError as exc:
+class _TransportErrors:
+    """httpx's exceptions, as the SDK's; the original stays as __cause__.
+
+    A class rather than @contextmanager, whose generator would cost every call a
+    couple of microseconds.
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not isinstance(exc, httpx2.TransportError):
+            return
         request = exc.request
         # No query in messages: a download URL may carry a signature there.
         where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
@@ -212,18 +224,18 @@ class _BaseClient:
         raise NotImplementedError
 
     def to_bytes(self, url: str) -> bytes:
-        with self._download_http() as http, _transport_errors():
+        with self._download_http() as http, _TransportErrors():
             return drive(http, self._download_flow(url, self._image_in_memory())).content
 
     def save(self, url: str, path: Path) -> None:
         from ._download import replacing  # noqa: PLC0415
 
-        with self._download_http() as http, _transport_errors(), replacing(path) as file:
+        with self._download_http() as http, _TransportErrors(), replacing(path) as file:
             drive(http, self._download_flow(url, self._image_in_file(file)))
 
     async def ato_bytes(self, url: str) -> bytes:
         async with self._adownload_http() as http:
-            with _transport_errors():
+            with _TransportErrors():
                 flow = self._download_flow(url, self._image_in_memory())
                 return (await adrive(http, flow)).content
 
@@ -231,7 +243,7 @@ class _BaseClient:
         from ._download import replacing  # noqa: PLC0415
 
         async with self._adownload_http() as http:
-            with _transport_errors(), replacing(path) as file:
+            with _TransportErrors(), replacing(path) as file:
                 await adrive(http, self._download_flow(url, self._image_in_file(file)))
 
     def _new_http(self) -> httpx2.Client:
@@ -315,7 +327,7 @@ class Orq(_BaseClient):
         """One call of an operation: the generated router's methods land here."""
         self._check_open(self._http)
         flow = self._call_flow(self._http, operation_id, fields, options)
-        with _transport_errors():
+        with _TransportErrors():
             response = drive(self._http, flow)
         return self._finish(operation_id, response, detailed)
 
@@ -348,7 +360,7 @@ class Orq(_BaseClient):
         http = await self._async_http()
         self._check_open(http)
         flow = self._call_flow(http, operation_id, fields, options)
-        with _transport_errors():
+        with _TransportErrors():
             response = await adrive(http, flow)
         return self._finish(operation_id, response, detailed)
 
@@ -467,7 +479,7 @@ class AsyncOrq(_BaseClient):
         """One call of an operation, awaited: the generated router's methods land here."""
         self._check_open(self._http)
         flow = self._call_flow(self._http, operation_id, fields, options)
-        with _transport_errors():
+        with _TransportErrors():
             response = await adrive(self._http, flow)
         return self._finish(operation_id, response, detailed)
 

@@ -121,9 +121,9 @@ def next_delay(
     if response.is_success:
         return None  # a success is never sent twice, whatever x-should-retry says
     should_retry = response.headers.get("x-should-retry")
-    if should_retry == "false":
-        return None
-    if should_retry != "true" and response.status_code not in config.retry_statuses:
+    if should_retry == "false" or (
+        should_retry != "true" and response.status_code not in config.retry_statuses
+    ):
         return None
     asked = retry_after_seconds(response.headers)
     if asked is None:

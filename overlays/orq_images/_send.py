@@ -30,7 +30,6 @@ import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
-from contextlib import closing
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -371,9 +370,12 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
             ATTEMPT_DEADLINE.reset(within)
         return None
 
-    with closing(_Steps(flow)) as steps:
+    steps = _Steps(flow)
+    try:
         while steps.action is not None:
             steps.resume(perform(steps.action))
+    finally:
+        steps.close()
     assert steps.answer is not None
     return steps.answer
 
@@ -417,9 +419,12 @@ async def adrive(client: httpx2.AsyncClient, flow: Flow) -> httpx2.Response:
         except httpx2.TransportError as exc:
             return _Failed(exc)
 
-    with closing(_Steps(flow)) as steps:
+    steps = _Steps(flow)
+    try:
         while steps.action is not None:
             steps.resume(await perform(steps.action))
+    finally:
+        steps.close()
     assert steps.answer is not None
     return steps.answer
 
