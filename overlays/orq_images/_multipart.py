@@ -97,9 +97,8 @@ def _unused_boundary(texts: list[str]) -> str:
 class MultipartStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A multipart/form-data request body: text fields first, then the files.
 
-    Send the request `build_request` makes. `headers` holds the Content-Type with
-    this body's random boundary and the exact Content-Length. Iterating again (sync
-    or async) yields identical bytes.
+    `content_headers` are the raw Content-Type, with this body's random boundary, and
+    the exact Content-Length. Iterating again (sync or async) yields identical bytes.
     """
 
     def __init__(self, fields: list[tuple[str, str]], files: list[tuple[str, ImagePart]]) -> None:
@@ -123,27 +122,10 @@ class MultipartStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
             text = _CRLF
         self._pieces.append(text + f"--{self.boundary}--\r\n".encode())
         length = sum(p.size if isinstance(p, ImagePart) else len(p) for p in self._pieces)
-        self.headers = {
-            "Content-Type": f"multipart/form-data; boundary={self.boundary}",
-            "Content-Length": str(length),
-        }
-
-    def build_request(
-        self,
-        method: str,
-        url: httpx2.URL | str,
-        headers: Mapping[str, str] | list[tuple[bytes, bytes]] | None = None,
-    ) -> httpx2.Request:
-        """An httpx request with this body: `headers`, then this body's own, and Host.
-
-        httpx adds no header at all to a request built around a stream, not even the
-        Host that HTTP/1.1 requires, so it is set here from the URL.
-        """
-        url = httpx2.URL(url)
-        merged = httpx2.Headers(headers)
-        merged.update(self.headers)
-        merged.setdefault("Host", url.netloc.decode("ascii"))
-        return httpx2.Request(method, url, headers=merged, stream=self)
+        self.content_headers = [
+            (b"Content-Type", f"multipart/form-data; boundary={self.boundary}".encode("ascii")),
+            (b"Content-Length", str(length).encode("ascii")),
+        ]
 
     def _pieces_and_chunks(self) -> Iterator[Chunk]:
         for piece in self._pieces:

@@ -33,7 +33,7 @@ from ._legacy import upgrade_legacy_shapes
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
 from ._settings import ClientSettings, check_base_url
-from ._spec import Operation, load_spec, operations
+from ._spec import load_spec, operations
 
 
 def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx2.Timeout:
@@ -73,14 +73,31 @@ def _check_headers(headers: Mapping[str, str]) -> None:
                 )
 
 
-# Names the SDK sets on every request, replacing any default of the client's.
-_SDK_HEADER_NAMES = frozenset({b"authorization", b"accept", b"user-agent", b"content-type"})
+# Headers the SDK sets itself, in place of any default of the client's.
+_SET_BY_SDK = frozenset(
+    {b"authorization", b"accept", b"user-agent", b"content-type", b"content-length"}
+    | {b"transfer-encoding"}
+)
+RawHeaders = list[tuple[bytes, bytes]]
 
 
-def _headers(settings: ClientSettings, client_headers: httpx2.Headers) -> list[tuple[bytes, bytes]]:
-    """The client's default headers, then the SDK's (key, Accept, User-Agent), as raw pairs:
-    httpx2 takes them in one pass, where setting them one by one searches the list each time."""
-    pairs = [pair for pair in client_headers.raw if pair[0].lower() not in _SDK_HEADER_NAMES]
+def _headers(
+    settings: ClientSettings, client_headers: httpx2.Headers, url: httpx2.URL
+) -> RawHeaders:
+    """Every header of a request but its body's own, as raw pairs: Host (the client's, if
+    it sets one), the client's defaults, then the SDK's key, Accept and User-Agent.
+
+    httpx2 adds no header to a request built around a stream, not even Host, and it
+    takes raw pairs in one pass, where setting headers one by one searches the list
+    each time.
+    """
+    pairs = [(b"Host", url.netloc)]
+    for pair in client_headers.raw:
+        name = pair[0].lower()
+        if name == b"host":
+            pairs[0] = pair
+        elif name not in _SET_BY_SDK:
+            pairs.append(pair)
     pairs += settings.sdk_headers
     return pairs
 
@@ -127,26 +144,12 @@ def build_request(
         base_url = check_base_url(options["server_url"])
     url = _operation_url(base_url, operation.path)
     if operation.content_type == "multipart/form-data":
-        request = _multipart_request(
-            settings=settings,
-            client_headers=client_headers,
-            operation=operation,
-            url=url,
-            body=body,
-            files=files,
-        )
+        stream, body_headers = _multipart_body(body, files)
     else:
-        content = _encode_json(body)
-        # The headers httpx2 would add for `content=` (Host first, Content-Length last),
-        # set here with the rest: the request then needs no second pass over them.
-        headers = [
-            (b"Host", url.netloc),
-            *_headers(settings, client_headers),
-            (b"Content-Type", b"application/json"),
-            (b"Content-Length", str(len(content)).encode("ascii")),
-        ]
-        stream = httpx2.ByteStream(content)
-        request = httpx2.Request(operation.method, url, headers=headers, stream=stream)
+        stream, body_headers = _json_body(body)
+    headers = _headers(settings, client_headers, url)
+    headers += body_headers
+    request = httpx2.Request(operation.method, url, headers=headers, stream=stream)
     if options.get("http_headers"):
         _check_headers(options["http_headers"])
         request.headers.update(options["http_headers"])
@@ -154,22 +157,23 @@ def build_request(
     return request
 
 
-def _multipart_request(
-    *,
-    settings: ClientSettings,
-    client_headers: httpx2.Headers,
-    operation: Operation,
-    url: httpx2.URL,
-    body: Mapping[str, Any],
-    files: Mapping[str, object],
-) -> httpx2.Request:
+def _json_body(body: Mapping[str, Any]) -> tuple[httpx2.ByteStream, RawHeaders]:
+    content = _encode_json(body)
+    length = str(len(content)).encode("ascii")
+    headers = [(b"Content-Type", b"application/json"), (b"Content-Length", length)]
+    return httpx2.ByteStream(content), headers
+
+
+def _multipart_body(
+    body: Mapping[str, Any], files: Mapping[str, object]
+) -> tuple[httpx2.SyncByteStream, RawHeaders]:
     # Loaded by the first upload: a program that only generates never pays for them.
     from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
     from ._upload import prepare_image  # noqa: PLC0415
 
     parts = [(name, prepare_image(value, field=name)) for name, value in files.items()]
     stream = MultipartStream(form_fields(body), parts)
-    return stream.build_request(operation.method, url, _headers(settings, client_headers))
+    return stream, stream.content_headers
 
 
 @cache

@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from orq_images import InvalidRequestError, InvalidRequestTypeError, _multipart
+from orq_images import InvalidRequestError, InvalidRequestTypeError, Orq, _multipart
 from orq_images._multipart import MultipartStream, form_fields
 from orq_images._upload import prepare_image
 from tests.support.server import LoopbackServer, RecordedRequest
-from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send_stream
+from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send_stream, stream_request
 
 ROUTING = {
     "orq": {
@@ -191,19 +191,21 @@ def test_names_and_filenames_are_quoted_and_escaped(server: LoopbackServer) -> N
     ]
 
 
-def test_the_request_keeps_the_callers_headers_but_not_a_wrong_content_type(
+def test_the_request_keeps_the_clients_headers_but_not_a_wrong_content_type(
     server: LoopbackServer,
 ) -> None:
-    stream = image_stream([("model", "m")])
-    headers = {"Authorization": "Bearer k", "content-type": "application/json"}
-    request = stream.build_request("POST", server.url + "/v2/router/images/variations", headers)
-    with httpx2.Client() as client:
-        client.send(request).raise_for_status()
+    defaults = {"X-App": "gallery", "content-type": "application/json", "Authorization": "x"}
+    with (
+        httpx2.Client(headers=defaults) as http,
+        Orq(api_key="k", server_url=server.url, http_client=http) as orq,
+    ):
+        orq.router.images.variations.create(model="m", image=png_bytes())
     received = server.requests[-1]
     assert received.path == "/v2/router/images/variations"
     assert received.headers["host"] == server.url.removeprefix("http://")
+    assert received.headers["x-app"] == "gallery"
     assert received.headers["authorization"] == "Bearer k"
-    assert received.headers["content-type"] == stream.headers["Content-Type"]
+    assert received.headers["content-type"].startswith("multipart/form-data; boundary=")
     assert received.form()["model"].text == "m"
 
 
@@ -218,7 +220,7 @@ def test_the_content_length_is_exact_and_the_body_ends_with_the_closing_delimite
     for image in (path, png_bytes(3), io.BytesIO(jpeg_bytes())):
         stream = image_stream(form_fields({"model": "Zoë", **ROUTING}), image)
         received = send_stream(server, stream)
-        assert int(stream.headers["Content-Length"]) == len(received.body)
+        assert int(dict(stream.content_headers)[b"Content-Length"]) == len(received.body)
         assert received.body.endswith(f"\r\n--{stream.boundary}--\r\n".encode())
 
 
@@ -244,7 +246,7 @@ def test_sending_the_same_stream_again_sends_identical_bytes(
 
 async def send_async(server: LoopbackServer, stream: MultipartStream) -> RecordedRequest:
     async with httpx2.AsyncClient() as client:
-        response = await client.send(stream.build_request("POST", server.url + "/upload"))
+        response = await client.send(stream_request(stream, server.url + "/upload"))
         response.raise_for_status()
     return server.requests[-1]
 
@@ -294,11 +296,11 @@ def _send_measured(url: str, image: object) -> int:
     """Bytes the send added to the peak of traced memory, in this process."""
     with httpx2.Client() as client:
         # a first small upload loads every lazily imported module and the connection
-        client.send(image_stream([], png_bytes()).build_request("POST", url)).raise_for_status()
+        client.send(stream_request(image_stream([], png_bytes()), url)).raise_for_status()
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         stream = image_stream([("model", "m")], image)
-        client.send(stream.build_request("POST", url)).raise_for_status()
+        client.send(stream_request(stream, url)).raise_for_status()
         return tracemalloc.get_traced_memory()[1] - base
 
 

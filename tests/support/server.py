@@ -46,6 +46,7 @@ class RecordedRequest:
     body: bytes
     received_at: float
     client_port: int  # tells the client's connections apart
+    header_names: list[str]  # as sent, repeats included
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -195,6 +196,7 @@ class LoopbackServer:
                             body=body,
                             received_at=time.monotonic(),
                             client_port=self.client_address[1],
+                            header_names=list(self.headers.keys()),
                         )
                     )
                     server.in_flight += 1
