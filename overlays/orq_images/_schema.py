@@ -1,7 +1,7 @@
 """Check values against the spec's schemas, fast enough for every call.
 
 Each schema is compiled once into a tree of small check functions. A check
-takes a value and the dotted path it sits at, and returns the value in wire
+takes a value and the path it sits at, and returns the value in wire
 form: generated models become dicts, enum members their values, whole floats
 in integer fields become ints, and (for requests) None in an object is dropped:
 the SDK does not send None. A value the schema rules out raises InvalidRequestError
@@ -9,21 +9,44 @@ the SDK does not send None. A value the schema rules out raises InvalidRequestEr
 
 The client checks requests with it before sending, checks success bodies with
 it before parsing, and the local router checks what it receives with it.
+
+Every call pays for it, so the common case is kept to few Python calls: a field
+is one call (its type check runs inside the step after it), a field or item that
+needs no more than its type or a set membership checked costs its object or array
+no call at all (see _Plain), and a field's dotted name is built only for an error
+or a warning (see Path).
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
-from functools import cache
-from typing import Any
+from collections.abc import Callable, Container, Mapping
+from functools import cache, partial
+from typing import Any, NamedTuple, TypeAlias
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
 from ._legacy import warn_deprecated
 from ._spec import JsonObject, load_spec
 
-Check = Callable[[Any, str], Any]
+# Where a value sits: the caller's dotted field name ("" for the body), or, below it, the
+# path of the object or array holding it and its key or index. Checks pass it down as such
+# pairs, and _field_name builds the name only for an error or a warning: most fields of a
+# call never need theirs.
+Path: TypeAlias = str | tuple["Path", str | int]
+Check = Callable[[Any, Path], Any]
+# Values a check returns as they are, with no error or warning, told apart without calling it:
+# those of one of these exact types (all wire types) and, unless None, in this container
+# (a set of strings, a range of whole numbers). A field or an array item that is one of
+# them is passed on by the object or array check itself: most of a request's values.
+_Plain = tuple[frozenset[type], Container[Any] | None]
+# A compiled field or array item: its check, and what the check returns as it is.
+_Field = tuple[Check, frozenset[type], Container[Any] | None]
+_NOTHING_PLAIN: _Plain = (frozenset(), None)
+# What an object check finds for a key that is none of its fields.
+_NOT_A_FIELD: tuple[None, frozenset[type], None] = (None, frozenset(), None)
+# A step of a schema's check, and what it returns as it is, when it is the only step.
+_Step = tuple[Check, _Plain | None]
 
 _KNOWN_KEYWORDS = frozenset(
     {
@@ -64,6 +87,16 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
+def _field_name(path: Path) -> str:
+    """The dotted name of a field, as errors show it: `orq.retry.on_codes[0]`."""
+    if isinstance(path, str):
+        return path
+    parent, step = path
+    if isinstance(step, int):
+        return f"{_field_name(parent)}[{step}]"
+    return _join(_field_name(parent), step)
+
+
 def _describe(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -81,7 +114,39 @@ def _wire_form(value: object) -> object:
     return value
 
 
-def _type_check(types: list[str]) -> Check:
+class _Types(NamedTuple):
+    """A schema's `type` keyword, compiled."""
+
+    check: Check  # returns the value in wire form, or raises
+    exact: frozenset[type]  # values of exactly these types pass `check` unchanged
+
+
+class _Kind(NamedTuple):
+    """The values a step checks: those of one JSON type. It lets any other value through."""
+
+    exact: frozenset[type]  # the Python types that are that JSON type as they are
+    test: Callable[[Any], bool]  # whether a value of any Python type is of that JSON type
+
+
+_NUMBER = _Kind(
+    frozenset({int, float}), lambda v: isinstance(v, int | float) and not isinstance(v, bool)
+)
+_STRING = _Kind(frozenset({str}), lambda v: isinstance(v, str))
+_ARRAY = _Kind(frozenset({list, tuple}), lambda v: isinstance(v, list | tuple))
+
+
+def _entry(types: _Types | None, exact: frozenset[type]) -> tuple[frozenset[type], Check]:
+    """How a step runs the schema's type check itself, which saves a call per value: it
+    takes values of the returned exact types as they are (those of `exact` that pass the
+    type check unchanged), and any other value through the returned check first. Each
+    step opens with that test inline: a helper would be the call it saves.
+    """
+    if types is None:
+        return exact, _any_value
+    return types.exact & exact, types.check
+
+
+def _type_check(types: list[str]) -> _Types:
     allowed = set(types)
     expected = " or ".join(_TYPE_NAMES[t] for t in types)
     # Values of exactly these types pass as they are: one set lookup, the common case.
@@ -94,7 +159,7 @@ def _type_check(types: list[str]) -> Check:
         for python in pythons
     )
 
-    def check(value: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912 - one branch per JSON type
+    def check(value: Any, path: Path) -> Any:  # noqa: PLR0911, PLR0912 - one branch per JSON type
         if type(value) in accepted:
             return value
         if value is None:
@@ -119,22 +184,26 @@ def _type_check(types: list[str]) -> Check:
                 return value
         elif isinstance(value, list | tuple) and "array" in allowed:
             return value
-        raise InvalidRequestTypeError(path, f"expected {expected}, got {_describe(value)}")
+        raise InvalidRequestTypeError(
+            _field_name(path), f"expected {expected}, got {_describe(value)}"
+        )
 
-    return check
+    return _Types(check, accepted)
 
 
 class _Compiler:
     def __init__(self, spec: JsonObject, *, drop_none: bool, warn_deprecated: bool = False) -> None:
         self.schemas: JsonObject = spec["components"]["schemas"]
         self.named: dict[str, Check] = {}
+        # What the checks that have any return as they are (see _Plain).
+        self.plain: dict[Check, _Plain] = {}
         self.drop_none = drop_none
         self.warn_deprecated = warn_deprecated
 
     def named_check(self, name: str) -> Check:
         if name not in self.named:
             # Placeholder first, so a schema that refers to itself compiles.
-            def forward(value: Any, path: str) -> Any:
+            def forward(value: Any, path: Path) -> Any:
                 return self.named[name](value, path)
 
             self.named[name] = forward
@@ -161,31 +230,59 @@ class _Compiler:
             if "discriminator" in schema:
                 return self._discriminated(members, schema["discriminator"], where)
             return self._any_of([self.compile(s, where) for s in members])
-        steps: list[Check] = []
         types = schema.get("type")
-        type_check = None
+        typed = None
         if types is not None:
-            type_check = _type_check(types if isinstance(types, list) else [types])
+            typed = _type_check(types if isinstance(types, list) else [types])
+        steps: list[_Step] = []
         if "enum" in schema or "const" in schema:
             values = schema["enum"] if "enum" in schema else [schema["const"]]
-            if type_check is not None and all(isinstance(v, str | None) for v in values):
+            if typed is not None and all(isinstance(v, str | None) for v in values):
                 # A value found among strings and null needs no type check of its own.
-                steps.append(_enum_check(values, type_check))
+                steps.append(_enum_check(values, typed.check))
             else:
-                steps += [c for c in (type_check, _enum_check(values, None)) if c is not None]
-        elif type_check is not None:
-            steps.append(type_check)
-        steps.extend(_bound_checks(schema))
-        if "format" in schema and schema["format"] == "email":
-            steps.append(_email_check)
+                if typed is not None:
+                    steps.append((typed.check, None))
+                steps.append(_enum_check(values, None))
+            typed = None
+        for step in self._steps(schema, where):
+            # The first step runs the type check itself: a typical field is one call.
+            steps.append(step(typed))
+            typed = None
+        if typed is not None:
+            steps.append((typed.check, (typed.exact, None)))
+        if len(steps) == 1 and steps[0][1] is not None:
+            # Objects and arrays pass on the values this check returns as they are.
+            self.plain[steps[0][0]] = steps[0][1]
+        return _chain([check for check, _ in steps])
+
+    def _steps(self, schema: JsonObject, where: str) -> list[Callable[[_Types | None], _Step]]:
+        """The checks of a schema's keywords other than type and enum, in the order they
+        run; each is made with the type check it is to run first, if any (see _entry)."""
+        steps: list[Callable[[_Types | None], _Step]] = []
+        for (low, high), kind, measure, words in _RANGES:
+            bounds = (schema.get(low), schema.get(high))
+            if bounds != (None, None):
+                steps.append(partial(_range_check, bounds, kind, measure, words))
+        if schema.get("uniqueItems"):
+            steps.append(_unique_check)
+        if "pattern" in schema:
+            pattern = re.compile(schema["pattern"])
+            steps.append(partial(_match_check, pattern, f"does not match {pattern.pattern}"))
+        if schema.get("format") == "email":
+            steps.append(partial(_match_check, _EMAIL, "is not an e-mail address"))
         if "properties" in schema or "required" in schema or "additionalProperties" in schema:
-            steps.append(self._object_check(schema, where))
+            steps.append(partial(self._object_check, schema, where))
         if "items" in schema:
-            steps.append(self._array_check(self.compile(schema["items"], where)))
-        return _chain(steps)
+            steps.append(partial(_array_check, self._field(schema["items"], where)))
+        return steps
+
+    def _field(self, schema: JsonObject, where: str) -> _Field:
+        check = self.compile(schema, where)
+        return (check, *self.plain.get(check, _NOTHING_PLAIN))
 
     def _any_of(self, options: list[Check]) -> Check:
-        def check(value: Any, path: str) -> Any:
+        def check(value: Any, path: Path) -> Any:
             first: InvalidRequestError | None = None
             for option in options:
                 try:
@@ -230,80 +327,85 @@ class _Compiler:
         shown = ", ".join(repr(value) for value in chosen_by)
         not_an_object = self._any_of(others) if others else None
 
-        def check(value: Any, path: str) -> Any:
+        def check(value: Any, path: Path) -> Any:
             if not isinstance(value, Mapping):
                 if not_an_object is None:
                     raise InvalidRequestTypeError(
-                        path, f"expected an object, got {_describe(value)}"
+                        _field_name(path), f"expected an object, got {_describe(value)}"
                     )
                 return not_an_object(value, path)
             if name not in value:
                 if fallback is None:
-                    raise InvalidRequestError(_join(path, name), "is required")
+                    raise InvalidRequestError(_field_name((path, name)), "is required")
                 return fallback(value, path)
             key = _wire_form(value[name])
             member = chosen_by.get(key) if isinstance(key, str | int | float | bool) else None
             if member is None:
                 raise InvalidRequestError(
-                    _join(path, name), f"{_describe(key)} is not one of {shown}"
+                    _field_name((path, name)), f"{_describe(key)} is not one of {shown}"
                 )
             return member(value, path)
 
         return check
 
-    def _object_check(self, schema: JsonObject, where: str) -> Check:
-        properties = {
-            key: self.compile(sub, f"{where}.{key}")
+    def _object_check(self, schema: JsonObject, where: str, types: _Types | None) -> _Step:
+        fields = {
+            key: self._field(sub, f"{where}.{key}")
             for key, sub in schema.get("properties", {}).items()
         }
         required = tuple(schema.get("required", ()))
         extra = schema.get("additionalProperties", True)
-        extra_check = self.compile(extra, f"{where}.*") if isinstance(extra, dict) else None
+        # A key that is not a property: checked by the additionalProperties schema, if any.
+        unknown = self._field(extra, f"{where}.*") if isinstance(extra, dict) else _NOT_A_FIELD
         drop_none = self.drop_none
+        exact, type_check = _entry(types, frozenset({dict}))
 
-        def check(value: Mapping[str, Any], path: str) -> dict[str, Any]:
+        def check(value: Any, path: Path) -> Any:
+            if type(value) not in exact:
+                # No kind test after it: the spec's object schemas all say `type: object`.
+                value = type_check(value, path)
             out: dict[str, Any] = {}
             for key, item in value.items():
                 if item is None and drop_none:
                     continue
                 if not isinstance(key, str):
-                    raise InvalidRequestTypeError(path, f"keys must be strings, got {key!r}")
-                sub = properties.get(key, extra_check)
-                if sub is not None:
-                    # _wire_form and _join inlined: this line runs for every field of a call.
+                    raise InvalidRequestTypeError(
+                        _field_name(path), f"keys must be strings, got {key!r}"
+                    )
+                sub, plain_types, plain_values = fields.get(key, unknown)
+                if type(item) in plain_types and (plain_values is None or item in plain_values):
+                    out[key] = item  # plain (see _Plain): no call
+                elif sub is not None:
+                    # _wire_form inlined: this runs for many fields of a call.
                     wire = item if type(item) in _WIRE_TYPES else _wire_form(item)
-                    out[key] = sub(wire, f"{path}.{key}" if path else key)
+                    out[key] = sub(wire, (path, key))
                 elif extra is False:
-                    raise InvalidRequestError(_join(path, key), "is not a field of this object")
+                    raise InvalidRequestError(
+                        _field_name((path, key)), "is not a field of this object"
+                    )
                 else:
                     out[key] = item
             for key in required:
                 if key not in out:
-                    raise InvalidRequestError(_join(path, key), "is required")
+                    raise InvalidRequestError(_field_name((path, key)), "is required")
             return out
 
-        return check
-
-    @staticmethod
-    def _array_check(item_check: Check) -> Check:
-        def check(value: list[Any] | tuple[Any, ...], path: str) -> list[Any]:
-            return [item_check(_wire_form(item), f"{path}[{i}]") for i, item in enumerate(value)]
-
-        return check
+        return check, None
 
 
-def _any_value(value: Any, path: str) -> Any:
+def _any_value(value: Any, path: Path) -> Any:
     return value
 
 
 def _deprecated(check: Check, use_instead: str | None) -> Check:
     """Warn, pointing at the caller's line, when a request uses a deprecated field."""
 
-    def warn(value: Any, path: str) -> Any:
+    def warn(value: Any, path: Path) -> Any:
         if value is not None:
-            head, _, _ = path.rpartition(".")
+            name = _field_name(path)
+            head, _, _ = name.rpartition(".")
             instead = f"; use {_join(head, use_instead)} instead" if use_instead else ""
-            warn_deprecated(f"{path} is deprecated{instead}. It was still sent.")
+            warn_deprecated(f"{name} is deprecated{instead}. It was still sent.")
         return check(value, path)
 
     return warn
@@ -312,15 +414,15 @@ def _deprecated(check: Check, use_instead: str | None) -> Check:
 def _chain(steps: list[Check]) -> Check:
     if len(steps) == 1:
         return steps[0]
-    if len(steps) == 2:  # the usual case (a type, then bounds or fields): no loop
+    if len(steps) == 2:  # e.g. a list's length, then its items: no loop
         first, second = steps
 
-        def check_two(value: Any, path: str) -> Any:
+        def check_two(value: Any, path: Path) -> Any:
             return second(first(value, path), path)
 
         return check_two
 
-    def check(value: Any, path: str) -> Any:
+    def check(value: Any, path: Path) -> Any:
         for step in steps:
             value = step(value, path)
         return value
@@ -328,107 +430,135 @@ def _chain(steps: list[Check]) -> Check:
     return check
 
 
-def _enum_check(values: list[object], type_check: Check | None) -> Check:
+def _enum_check(values: list[object], type_check: Check | None) -> _Step:
     """Membership; a value not found goes through `type_check` first, so that a value of
     the wrong type is reported as such."""
-    allowed = set(values)
+    allowed = frozenset(values)
     shown = ", ".join(repr(v) for v in values if v is not None)
 
-    def check(value: Any, path: str) -> Any:
+    def check(value: Any, path: Path) -> Any:
         if value not in allowed:
             if type_check is not None:
                 type_check(value, path)
-            raise InvalidRequestError(path, f"{_describe(value)} is not one of {shown}")
+            raise InvalidRequestError(
+                _field_name(path), f"{_describe(value)} is not one of {shown}"
+            )
         return value
 
-    return check
+    return check, (frozenset(map(type, values)), allowed)
+
+
+def _array_check(items: _Field, types: _Types | None) -> _Step:
+    item_check, plain_types, plain_values = items
+    exact, type_check = _entry(types, _ARRAY.exact)
+
+    def check(value: Any, path: Path) -> Any:
+        if type(value) not in exact:
+            # No kind test after it: the spec's array schemas all say `type: array`.
+            value = type_check(value, path)
+        # Items all plain (lists of strings, of status codes) are tested in C, not one
+        # call each.
+        if plain_types.issuperset(map(type, value)) and (
+            plain_values is None or all(map(plain_values.__contains__, value))
+        ):
+            return list(value)
+        out = []  # a loop, not a comprehension: that would be one more call per array
+        for i, item in enumerate(value):
+            # _wire_form inlined, as in _object_check.
+            out.append(
+                item_check(item if type(item) in _WIRE_TYPES else _wire_form(item), (path, i))
+            )
+        return out
+
+    return check, None
 
 
 def _range_check(
-    schema: JsonObject,
-    keywords: tuple[str, str],
-    applies: type | tuple[type, ...],
-    measure: Callable[[Any], Any],
+    bounds: tuple[Any, Any],
+    kind: _Kind,
+    measure: Callable[[Any], Any] | None,
     words: tuple[str, str],
-) -> Check | None:
-    """One check for a lower and an upper bound (either may be absent) of what `measure` gives."""
-    low, high = schema.get(keywords[0]), schema.get(keywords[1])
-    if low is None and high is None:
-        return None
+    types: _Types | None,
+) -> _Step:
+    """A lower and an upper bound (either may be None) of a value of `kind`, or of what
+    `measure` gives for it."""
+    low, high = bounds
+    exact, type_check = _entry(types, kind.exact)
+    is_kind = kind.test
 
-    def check(value: Any, path: str) -> Any:
-        if isinstance(value, applies) and not isinstance(value, bool):
-            measured = measure(value)
-            if low is not None and measured < low:
-                raise InvalidRequestError(path, f"{_describe(value)} {words[0]} {low}")
-            if high is not None and measured > high:
-                raise InvalidRequestError(path, f"{_describe(value)} {words[1]} {high}")
+    def check(value: Any, path: Path) -> Any:
+        if type(value) not in exact:
+            value = type_check(value, path)
+            if not is_kind(value):
+                return value
+        measured = value if measure is None else measure(value)
+        if low is not None and measured < low:
+            raise InvalidRequestError(_field_name(path), f"{_describe(value)} {words[0]} {low}")
+        if high is not None and measured > high:
+            raise InvalidRequestError(_field_name(path), f"{_describe(value)} {words[1]} {high}")
         return value
 
-    return check
+    if measure is None and type(low) is int and type(high) is int and int in exact:
+        # The whole numbers within both bounds: a range tells them in C.
+        return check, (frozenset({int}), range(low, high + 1))
+    return check, None
 
 
-def _same(value: Any) -> Any:
-    return value
+# The bounds keywords: the kind of value each pair bounds, what of it, and the words of
+# its errors.
+_RANGES: tuple[tuple[tuple[str, str], _Kind, Callable[[Any], Any] | None, tuple[str, str]], ...] = (
+    (("minimum", "maximum"), _NUMBER, None, ("is below the minimum", "is above the maximum")),
+    (
+        ("minLength", "maxLength"),
+        _STRING,
+        len,
+        ("is shorter than the minimum length", "is longer than the maximum length"),
+    ),
+    (
+        ("minItems", "maxItems"),
+        _ARRAY,
+        len,
+        ("has fewer items than the minimum", "has more items than the maximum"),
+    ),
+)
 
 
-def _bound_checks(schema: JsonObject) -> list[Check]:
-    ranges = (
-        _range_check(
-            schema,
-            ("minimum", "maximum"),
-            (int, float),
-            _same,
-            ("is below the minimum", "is above the maximum"),
-        ),
-        _range_check(
-            schema,
-            ("minLength", "maxLength"),
-            str,
-            len,
-            ("is shorter than the minimum length", "is longer than the maximum length"),
-        ),
-        _range_check(
-            schema,
-            ("minItems", "maxItems"),
-            (list, tuple),
-            len,
-            ("has fewer items than the minimum", "has more items than the maximum"),
-        ),
-    )
-    checks: list[Check] = [check for check in ranges if check is not None]
-    if schema.get("uniqueItems"):
+def _unique_check(types: _Types | None) -> _Step:
+    exact, type_check = _entry(types, _ARRAY.exact)
+    is_array = _ARRAY.test
 
-        def unique(value: Any, path: str) -> Any:
-            if isinstance(value, list | tuple):
-                seen: list[Any] = []
-                for item in value:
-                    # Compared as JSON compares: 1 and 1.0 and True are not the same value.
-                    key = (type(item) is bool, item)
-                    if key in seen:
-                        raise InvalidRequestError(path, f"{_describe(item)} is repeated")
-                    seen.append(key)
-            return value
+    def check(value: Any, path: Path) -> Any:
+        if type(value) not in exact:
+            value = type_check(value, path)
+            if not is_array(value):
+                return value
+        seen: list[Any] = []
+        for item in value:
+            # Compared as JSON compares: 1 and 1.0 and True are not the same value.
+            key = (type(item) is bool, item)
+            if key in seen:
+                raise InvalidRequestError(_field_name(path), f"{_describe(item)} is repeated")
+            seen.append(key)
+        return value
 
-        checks.append(unique)
-    if "pattern" in schema:
-        pattern = re.compile(schema["pattern"])
-
-        def check(value: Any, path: str) -> Any:
-            if isinstance(value, str) and not pattern.search(value):
-                raise InvalidRequestError(
-                    path, f"{_describe(value)} does not match {pattern.pattern}"
-                )
-            return value
-
-        checks.append(check)
-    return checks
+    return check, None
 
 
-def _email_check(value: Any, path: str) -> Any:
-    if isinstance(value, str) and not _EMAIL.match(value):
-        raise InvalidRequestError(path, f"{_describe(value)} is not an e-mail address")
-    return value
+def _match_check(regex: re.Pattern[str], problem: str, types: _Types | None) -> _Step:
+    """A string that `regex` must find a match in (`pattern`, and `format: email`)."""
+    exact, type_check = _entry(types, _STRING.exact)
+    is_string = _STRING.test
+
+    def check(value: Any, path: Path) -> Any:
+        if type(value) not in exact:
+            value = type_check(value, path)
+            if not is_string(value):
+                return value
+        if not regex.search(value):
+            raise InvalidRequestError(_field_name(path), f"{_describe(value)} {problem}")
+        return value
+
+    return check, None
 
 
 @cache
