@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from orq_images.testing import LocalRouter
-from tests.router.conftest import VARIATIONS
 from tests.router.pngcheck import encode_png
 from tests.support.spec_check import SPEC_PATH, spec
 
@@ -40,20 +39,37 @@ config = SchemathesisConfig.from_dict(
     }
 )
 schema = schemathesis.openapi.from_path(SPEC_PATH, config=config)
-_FORM = spec()["paths"][VARIATIONS]["post"]["requestBody"]["content"]["multipart/form-data"]
-_JSON_PARTS = {
-    name for name, how in _FORM["encoding"].items() if how["contentType"] == "application/json"
+
+
+class _Form:
+    """A multipart operation's body: its fields' schemas and which go as JSON parts."""
+
+    def __init__(self, form: dict[str, Any]) -> None:
+        name = form["schema"]["$ref"].rsplit("/", 1)[-1]
+        self.fields: dict[str, Any] = spec()["components"]["schemas"][name]["properties"]
+        self.json_parts = {
+            field
+            for field, how in form["encoding"].items()
+            if how["contentType"] == "application/json"
+        }
+        self.files = {field for field, sub in self.fields.items() if sub.get("format") == "binary"}
+
+    def survives_as_text(self, name: str, value: Any) -> bool:
+        """Whether a plain form field reads back as the value that was generated."""
+        if isinstance(value, str):
+            return True
+        declared = self.fields.get(name, {}).get("type", [])
+        numeric = {"integer", "number"} & set(
+            declared if isinstance(declared, list) else [declared]
+        )
+        return isinstance(value, int | float) and not isinstance(value, bool) and bool(numeric)
+
+
+_FORMS = {
+    path: _Form(content["multipart/form-data"])
+    for path, item in spec()["paths"].items()
+    if "multipart/form-data" in (content := item["post"]["requestBody"]["content"])
 }
-_FIELDS = spec()["components"]["schemas"]["CreateImageVariationRequest"]["properties"]
-
-
-def _survives_as_text(name: str, value: Any) -> bool:
-    """Whether a plain form field reads back as the value that was generated."""
-    if isinstance(value, str):
-        return True
-    declared = _FIELDS.get(name, {}).get("type", [])
-    numeric = {"integer", "number"} & set(declared if isinstance(declared, list) else [declared])
-    return isinstance(value, int | float) and not isinstance(value, bool) and bool(numeric)
 
 
 @schema.hook
@@ -65,26 +81,14 @@ def filter_body(context: schemathesis.HookContext, body: Any) -> bool:
     The request on the wire is then a different, often valid one, which the
     negative-data check would wrongly expect to be refused.
     """
-    if context.operation is None or context.operation.path != VARIATIONS:
-        return True
-    if not isinstance(body, dict):
+    form = None if context.operation is None else _FORMS.get(context.operation.path)
+    if form is None or not isinstance(body, dict):
         return True
     return all(
-        _survives_as_text(name, value)
+        form.survives_as_text(name, value)
         for name, value in body.items()
-        if name not in _JSON_PARTS and name != "image"
+        if name not in form.json_parts and name not in form.files
     )
-
-
-@schema.hook
-def map_body(context: schemathesis.HookContext, body: Any) -> Any:
-    """Upload a real PNG where random bytes were generated, so variations can succeed too.
-
-    Refusing bytes that are not an image is covered in test_validation.py.
-    """
-    if isinstance(body, dict) and isinstance(body.get("image"), bytes):
-        return {**body, "image": SMALL_PNG}
-    return body
 
 
 @pytest.fixture(scope="module")
