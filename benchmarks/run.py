@@ -35,7 +35,7 @@ class Effort:
     uploads: int
 
 
-FULL = Effort(rounds=7, budget_s=0.3, cold_starts=10, parses=15, uploads=3)
+FULL = Effort(rounds=15, budget_s=0.15, cold_starts=10, parses=15, uploads=3)
 QUICK = Effort(rounds=1, budget_s=0.1, cold_starts=2, parses=3, uploads=1)
 
 
