@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         "Cold start: CPU time of a fresh `python -c` doing the import and one call, "
         "interpreter start-up included, in interleaved rounds.",
         "Large response: CPU of the whole call with the HTTP client answering from memory, "
-        "against json.loads of the same bytes, in interleaved rounds.",
+        "against json.loads of the same bytes, each client alternating with json.loads alone "
+        "(its ratio is to those json.loads calls: how fast a 15 MB allocation is depends on "
+        "what the process allocated before, so absolute times move between clients).",
         "Upload memory: a fresh process per case; extra peak over the moment before the "
         "call, as Python allocations (tracemalloc, the figure) and as resident set (VmHWM); "
         "the target holds both under 2 MB.",
