@@ -75,9 +75,9 @@ def _check_headers(headers: Mapping[str, str]) -> None:
 
 # Headers the SDK sets itself, in place of any default of the client's.
 _SET_BY_SDK = frozenset(
-    {b"authorization", b"accept", b"user-agent", b"content-type", b"content-length"}
-    | {b"transfer-encoding"}
-)
+    {b"authorization", b"accept", b"user-agent", b"content-type", b"content-length",
+     b"transfer-encoding"}
+)  # fmt: skip
 RawHeaders = list[tuple[bytes, bytes]]
 
 

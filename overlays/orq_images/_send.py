@@ -93,9 +93,9 @@ class Deadline(Mapping[str, float | None]):
         if phase not in limits:
             return default
         limit = limits[phase]
-        if self.at is None:
+        left = self.remaining()
+        if left is None:
             return limit
-        left = max(self.at - time.monotonic(), _SPENT)
         return left if limit is None or limit > left else limit
 
     def __getitem__(self, phase: str) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
@@ -56,6 +57,58 @@ def test_an_http_client_passed_in_is_used_and_not_closed(server: LoopbackServer)
     assert server.requests[-1].headers["x-app"] == "mine"
     assert len(server.requests) == 2
     http.close()
+
+
+# A call of each body kind: the call, its path and the start of its Content-Type.
+CALLS: dict[str, tuple[Callable[[Orq], object], str, str]] = {
+    "json": (
+        lambda orq: orq.router.images.generations.create(prompt="p", model="m"),
+        "/v2/router/images/generations",
+        "application/json",
+    ),
+    "multipart": (
+        lambda orq: orq.router.images.variations.create(model="m", image=PNG_1X1),
+        "/v2/router/images/variations",
+        "multipart/form-data; boundary=",
+    ),
+}
+
+
+@pytest.mark.parametrize("body", CALLS)
+def test_the_http_clients_default_headers_go_along_and_its_host_wins(
+    server: LoopbackServer, body: str
+) -> None:
+    call, path, content_type = CALLS[body]
+    defaults = {
+        "Host": "images.example",
+        "X-App": "gallery",
+        "Accept": "text/html",
+        "Content-Type": "text/plain",
+        "Authorization": "Basic x",
+    }
+    with (
+        httpx2.Client(headers=defaults) as http,
+        Orq(api_key="k", server_url=server.url, http_client=http) as orq,
+    ):
+        call(orq)
+    request = server.requests[-1]
+    names = [name.lower() for name in request.header_names]
+    assert names[0] == "host"
+    for name in ("host", "accept", "authorization", "content-type", "content-length"):
+        assert names.count(name) == 1, name
+    assert request.headers["host"] == "images.example"
+    assert request.headers["x-app"] == "gallery"
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["authorization"] == "Bearer k"
+    assert request.headers["content-type"].startswith(content_type)
+    assert request.headers["content-length"] == str(len(request.body))
+    assert request.path == path
+    sent_model = request.json()["model"] if body == "json" else request.form()["model"].text
+    assert sent_model == "m"
+    # Without a Host of the client's, the request names the server it goes to.
+    with Orq(api_key="k", server_url=server.url) as orq:
+        call(orq)
+    assert server.requests[-1].headers["host"] == server.url.removeprefix("http://")
 
 
 def test_close_closes_the_sdk_client(server: LoopbackServer) -> None:

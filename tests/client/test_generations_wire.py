@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx2
 import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError, Orq
@@ -59,25 +58,6 @@ def test_extra_body_and_http_headers(orq: Orq, server: LoopbackServer) -> None:
     request = server.requests[0]
     assert request.json()["future_field"] == {"x": 1}
     assert request.headers["x-trace"] == "t1"
-
-
-def test_the_http_clients_default_headers_go_along_and_its_host_wins(
-    server: LoopbackServer,
-) -> None:
-    defaults = {"Host": "images.example", "X-App": "gallery", "Accept": "text/html"}
-    with (
-        httpx2.Client(headers=defaults) as http,
-        Orq(api_key="k", server_url=server.url, http_client=http) as orq,
-    ):
-        orq.router.images.generations.create(prompt="p", model="m")
-    request = server.requests[0]
-    names = [name.lower() for name in request.header_names]
-    assert names.count("host") == names.count("accept") == names.count("content-length") == 1
-    assert names[0] == "host"
-    assert request.headers["host"] == "images.example"
-    assert request.headers["x-app"] == "gallery"
-    assert request.headers["accept"] == "application/json"
-    assert request.headers["content-length"] == str(len(request.body))
 
 
 def test_per_call_server_url(server: LoopbackServer) -> None:

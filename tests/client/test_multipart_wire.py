@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from orq_images import InvalidRequestError, InvalidRequestTypeError, Orq, _multipart
+from orq_images import InvalidRequestError, InvalidRequestTypeError, _multipart
 from orq_images._multipart import MultipartStream, form_fields
 from orq_images._upload import prepare_image
 from tests.support.server import LoopbackServer, RecordedRequest
@@ -189,24 +189,6 @@ def test_names_and_filenames_are_quoted_and_escaped(server: LoopbackServer) -> N
         ('we"ird\nname', None),
         ("image", filename + ".png"),
     ]
-
-
-def test_the_request_keeps_the_clients_headers_but_not_a_wrong_content_type(
-    server: LoopbackServer,
-) -> None:
-    defaults = {"X-App": "gallery", "content-type": "application/json", "Authorization": "x"}
-    with (
-        httpx2.Client(headers=defaults) as http,
-        Orq(api_key="k", server_url=server.url, http_client=http) as orq,
-    ):
-        orq.router.images.variations.create(model="m", image=png_bytes())
-    received = server.requests[-1]
-    assert received.path == "/v2/router/images/variations"
-    assert received.headers["host"] == server.url.removeprefix("http://")
-    assert received.headers["x-app"] == "gallery"
-    assert received.headers["authorization"] == "Bearer k"
-    assert received.headers["content-type"].startswith("multipart/form-data; boundary=")
-    assert received.form()["model"].text == "m"
 
 
 # -- length, re-sending, async ------------------------------------------------------------
