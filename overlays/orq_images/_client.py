@@ -11,6 +11,7 @@ used as it is and never modified.
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -26,14 +27,13 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import httpx2
 
-from orq_images_generated.router import AsyncRouter, Router
-
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
     OrqError,
 )
+from ._generated.router import AsyncRouter, Router
 from ._request import build_request, parse_response, timeout_from_ms
 from ._response import RawResponse
 from ._retry import RetryConfig
@@ -85,6 +85,14 @@ def _pool_limits(given: object, limits: httpx2.Limits | None) -> httpx2.Limits:
     if limits is not None and not isinstance(limits, httpx2.Limits):
         raise OrqError(f"connection_limits: expected an httpx2.Limits, got {limits!r}")
     return limits or DEFAULT_CONNECTION_LIMITS
+
+
+@functools.cache
+def _response_model(schema_name: str) -> Any:
+    """The generated model of a schema, imported on first use."""
+    from ._generated import models  # noqa: PLC0415 - `import orq_images` loads no model
+
+    return getattr(models, schema_name)
 
 
 class _TransportErrors:
@@ -181,7 +189,9 @@ class _BaseClient:
 
     def _finish(self, operation_id: str, response: httpx2.Response, detailed: bool) -> Any:
         def parse() -> Any:
-            return parse_response(operation_id, response, self, strict=self._strict)
+            return parse_response(
+                operation_id, response, _response_model, self, strict=self._strict
+            )
 
         if not detailed:
             return parse()

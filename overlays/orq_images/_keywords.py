@@ -8,8 +8,9 @@ InvalidRequestTypeError that names the closest real parameter.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar, cast
 
 from ._exceptions import InvalidRequestTypeError
 
@@ -29,17 +30,34 @@ def unknown_keyword_error(unknown: str, known: list[str], where: str) -> Invalid
 
 
 def suggest_keywords(method: Callable[P, R]) -> Callable[P, R]:
-    """Wrap a keyword-only API method so that an unknown keyword gets a hint."""
+    """Wrap a keyword-only API method so that an unknown keyword gets a hint.
+
+    An async method stays a coroutine function, so `inspect.iscoroutinefunction`
+    and frameworks that ask it see it as one. Python refuses arguments when the
+    method is called, before any coroutine exists, so both forms catch it there.
+    """
+
+    def refused(error: TypeError, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+        return _argument_refusal(method, args, kwargs) or error
+
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                coroutine = method(*args, **kwargs)
+            except TypeError as error:
+                raise refused(error, args, kwargs) from None
+            return await cast("Awaitable[Any]", coroutine)
+
+        return cast("Callable[P, R]", call_async)
 
     @functools.wraps(method)
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
-        except TypeError:
-            refusal = _argument_refusal(method, args, kwargs)
-            if refusal is None:
-                raise
-            raise refusal from None
+        except TypeError as error:
+            raise refused(error, args, kwargs) from None
 
     return call
 
@@ -49,8 +67,6 @@ def _argument_refusal(
 ) -> InvalidRequestTypeError | None:
     """The SDK's error for a call Python refused to bind, or None if binding was not the
     problem (a TypeError from inside a call that ran is not about its arguments)."""
-    import inspect  # noqa: PLC0415 - only a refused call pays for it
-
     if len(args) != 1:
         return None  # positional arguments: Python's own message says it best
     parameters = list(inspect.signature(method).parameters.values())[1:]

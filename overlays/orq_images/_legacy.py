@@ -14,13 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import orq_images_generated
-
-# The client's frames: its engine and its generated surface.
-_PACKAGE_DIRS = (
-    str(Path(__file__).parent),
-    str(Path(orq_images_generated.__file__).parent),
-)
+# The client's frames: its engine and, in its _generated subpackage, its surface.
+_PACKAGE_DIRS = (str(Path(__file__).parent),)
 
 
 def _caller_stacklevel() -> int:

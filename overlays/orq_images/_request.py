@@ -2,10 +2,11 @@
 
     build_request   body fields and per-call options -> a checked, encoded httpx2.Request
     (send)          the only step that differs: the client's sync or async send
-    parse_response  httpx2.Response -> the generated response model, or a typed error
+    parse_response  httpx2.Response -> the response model it is given, or a typed error
 
-The generated router (orq_images_generated/router.py) reaches these through the
-client's `_call` for every operation of the spec.
+The generated router (orq_images/_generated/router.py) reaches these through the
+client's `_call` for every operation of the spec. This module never imports the
+generated code: the client hands parse_response the model class to build.
 
 Everything a caller can get wrong is checked in build_request, before anything
 is sent.
@@ -15,9 +16,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
-from importlib import import_module
 from typing import Any
 
 import httpx2
@@ -177,11 +177,6 @@ def _multipart_body(
 
 
 @cache
-def _model_class(schema_name: str) -> Any:
-    return getattr(import_module("orq_images_generated.models"), schema_name)
-
-
-@cache
 def _required_fields(schema_name: str) -> tuple[str, ...]:
     return tuple(load_spec()["components"]["schemas"][schema_name].get("required", ()))
 
@@ -197,14 +192,20 @@ def _invalid_body(
 
 
 def parse_response(
-    operation_id: str, response: httpx2.Response, fetcher: Fetcher, *, strict: bool
+    operation_id: str,
+    response: httpx2.Response,
+    model_class: Callable[[str], Any],
+    fetcher: Fetcher,
+    *,
+    strict: bool,
 ) -> Any:
     """The response model for a success response, or the typed error for anything else.
 
     Lenient by default, as openai-python is: a field the body leaves out or sends as
     null reads as None and fields the spec does not name are kept, but a body that is
     not a JSON object holding the schema's required fields is refused. `strict` checks
-    the whole body against the spec first.
+    the whole body against the spec first. `model_class` gives the generated model
+    of a schema name.
     """
     if not response.is_success:
         raise status_error(response, retry_after=retry_after_seconds(response.headers))
@@ -225,7 +226,7 @@ def parse_response(
     if missing:
         raise _invalid_body(response, f"{missing[0]}: is required", data)
     try:
-        model = _model_class(operation.response_schema).from_dict(data)
+        model = model_class(operation.response_schema).from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise _invalid_body(response, f"{type(exc).__name__}: {exc}", data) from None
     for item in model.data if isinstance(model.data, list) else ():

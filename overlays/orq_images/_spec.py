@@ -28,7 +28,8 @@ class Operation:
 
 @cache
 def load_spec() -> JsonObject:
-    text = resources.files("orq_images_generated").joinpath("openapi.json").read_text("utf-8")
+    # A data file of the generated subpackage, read without importing it.
+    text = resources.files("orq_images").joinpath("_generated", "openapi.json").read_text("utf-8")
     spec: JsonObject = json.loads(text)
     return spec
 

@@ -2,7 +2,7 @@
 
 `prepare_image` accepts a path, bytes-like data, a binary file object, a
 `(filename, content[, content_type])` tuple, the `{file_name, content, content_type}`
-dict of orq's official SDK, or the generated package's `File`. It checks the image
+dict of orq's official SDK, or a `File`. It checks the image
 before anything is sent (exists, not empty, at most 50 MB, really PNG, JPEG or WEBP)
 and returns an `ImagePart` that can produce the same bytes for every attempt of a
 request without holding a path's or a file's content in memory.
@@ -17,8 +17,6 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
-
-from orq_images_generated.types import File
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
 
@@ -38,6 +36,16 @@ _ACCEPTED = (
 )
 
 Chunk = bytes | memoryview
+
+
+@dataclass
+class File:
+    """An image to upload with its file name and content type, as some callers already hold one."""
+
+    payload: IO[bytes]
+    file_name: str | None = None
+    mime_type: str | None = None
+
 
 ImageInput = (
     str

@@ -4,7 +4,7 @@ They are generated from openapi.yaml. Every `Image` of a response has `to_bytes(
 and `save()`. Enums are `Literal` types.
 """
 
-from orq_images_generated.models import *  # noqa: F403
-from orq_images_generated.models import __all__ as _models_all
+from ._generated.models import *  # noqa: F403
+from ._generated.models import __all__ as _models_all
 
 __all__ = list(_models_all)

@@ -5,9 +5,8 @@ key against these; each one accepts the model of the same name too. They are
 generated from openapi.yaml.
 """
 
-from orq_images_generated.params import *  # noqa: F403
-from orq_images_generated.params import __all__ as _params_all
+from ._generated.params import *  # noqa: F403
+from ._generated.params import __all__ as _params_all
+from ._upload import File, ImageInput
 
-from ._upload import ImageInput
-
-__all__ = ["ImageInput", *_params_all]  # noqa: PLE0604 - the generated names, then ours
+__all__ = ["File", "ImageInput", *_params_all]  # noqa: PLE0604 - the generated names, then ours

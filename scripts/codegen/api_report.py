@@ -41,18 +41,28 @@ from typing import Any
 
 import yaml
 
-from codegen import spec_diff, surface_diff
+from codegen import layout, spec_diff, surface_diff
 from codegen.api_change import Change
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "build" / "api-changes.md"
 BREAKING_EXIT = 3
-GENERATED_PACKAGE = "orq_images_generated"
 RUNTIME_SPEC = "openapi.json"
 SPEC = "openapi.yaml"
 CONFIG = "generator-config.yaml"
-# Where each public package lives in the tree, in the order the report lists them.
-PACKAGE_FOLDERS = {GENERATED_PACKAGE: "generated", "orq_images": "overlays"}
+# The public package, and the folders of a tree it is read from: overlays/ holds it
+# (its _generated part through a symlink into generated/); trees from before the one
+# package layout also had a top-level orq_images_generated under generated/.
+PACKAGES = (layout.PACKAGE, "orq_images_generated")
+TREE_FOLDERS = ("overlays", "generated")
+# The generated code is compared on its own (griffe does not follow the wildcard
+# re-exports into it) and reported under the public modules that re-export it.
+GENERATED = "generated code"
+PUBLIC_NAMES = {
+    "models": f"{layout.PACKAGE}.models",
+    "params": f"{layout.PACKAGE}.types",
+    "router": f"{layout.PACKAGE}.Orq.router",
+}
 NO_CHANGE = "No change to the public API."
 
 
@@ -64,16 +74,17 @@ class Snapshot:
     search_paths: tuple[Path, ...]
 
     @classmethod
-    def of_package(cls, generated_package: Path) -> Snapshot:
-        """A generated package folder alone, with the spec it carries."""
-        return cls(_read_spec(generated_package / RUNTIME_SPEC), (generated_package.parent,))
+    def with_generated(cls, generated_package: Path, scratch: Path) -> Snapshot:
+        """This tree's engine with `generated_package` as its generated part, and the
+        spec that part carries."""
+        view = layout.assemble(scratch, generated_package)
+        return cls(_read_spec(generated_package / RUNTIME_SPEC), (view,))
 
     @classmethod
     def of_tree(cls, root: Path) -> Snapshot:
         """A project tree (a checkout, or a ref extracted by `tree_at`) as committed:
-        its spec and all its packages, generated/ as it holds them."""
-        paths = tuple(root / folder for folder in PACKAGE_FOLDERS.values())
-        return cls(_read_spec(root / SPEC), paths)
+        its spec and its package, generated/ as it holds them."""
+        return cls(_read_spec(root / SPEC), tuple(root / folder for folder in TREE_FOLDERS))
 
     @classmethod
     def regenerated(cls, root: Path, scratch: Path) -> Snapshot:
@@ -81,12 +92,9 @@ class Snapshot:
         `scratch`: what users get from openapi.yaml as it stands."""
         from codegen import generate  # noqa: PLC0415 - generate imports this module
 
-        package = generate.build(scratch, root / SPEC, root / CONFIG)
-        folders = [
-            package.parent if name == GENERATED_PACKAGE else root / folder
-            for name, folder in PACKAGE_FOLDERS.items()
-        ]
-        return cls(_read_spec(root / SPEC), tuple(folders))
+        package = generate.build(scratch / "generated", root / SPEC, root / CONFIG)
+        view = layout.assemble(scratch / "package", package, root / "overlays")
+        return cls(_read_spec(root / SPEC), (view,))
 
 
 def _read_spec(path: Path) -> Mapping[str, Any]:
@@ -127,24 +135,67 @@ def compare(old: Snapshot, new: Snapshot) -> Report:
     # A keyword of `create` is a request field: a field's spec change explains it.
     explained |= {change.key[-1:] for change in specs.changes if change.breaking}
     changes = list(specs.changes)
-    before = surface_diff.load(list(PACKAGE_FOLDERS), old.search_paths)
-    after = surface_diff.load(list(PACKAGE_FOLDERS), new.search_paths)
+    before = _packages(surface_diff.load(list(PACKAGES), old.search_paths))
+    after = _packages(surface_diff.load(list(PACKAGES), new.search_paths))
     surface = surface_diff.SurfaceDiff(specs.renames)
+    generated_names = _public_generated_names(after.get(GENERATED))
     for package, old_package in before.items():
         new_package = after.get(package)
         if new_package is None:
             changes.append(Change(True, package, "package removed", (package,)))
             continue
-        # Additions to the generated package follow from the spec's, listed above,
+        # Additions to the generated code follow from the spec's, listed above,
         # unless the spec did not change (a new generator or generator config).
-        additions = package != GENERATED_PACKAGE or not specs.changes
-        for change in surface.package(old_package, new_package, additions):
+        additions = package != GENERATED or not specs.changes
+        for found in surface.package(old_package, new_package, additions):
+            if package != GENERATED and found.subject in generated_names:
+                continue  # a re-export of the generated code, compared there
+            change = _publicly_named(found, old_package.path) if package == GENERATED else found
             # One line per thing: a removed class also shows as its module and its
             # re-export, a removed field as its attribute and its __init__ argument.
             if change.key not in explained:
                 explained.add(change.key)
                 changes.append(change)
     return Report(tuple(changes))
+
+
+def _packages(loaded: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine package and, apart, its generated code, in either layout: the
+    subpackage orq_images._generated, or the top-level orq_images_generated of
+    trees from before the one-package layout. The generated code comes first, so
+    that what the engine reaches of it (`Orq.router`) is compared there, once."""
+    found: dict[str, Any] = {}
+    engine = loaded.get(layout.PACKAGE)
+    if "orq_images_generated" in loaded:
+        found[GENERATED] = loaded["orq_images_generated"]
+    elif engine is not None and layout.SUBPACKAGE in engine.members:
+        found[GENERATED] = engine[layout.SUBPACKAGE]
+    if engine is not None:
+        found[layout.PACKAGE] = engine
+    return found
+
+
+def _public_generated_names(generated: Any) -> set[str]:
+    """`orq_images.models.Retry` and the like: the generated code's public names."""
+    if generated is None:
+        return set()
+    return {
+        f"{public}.{name}"
+        for module, public in PUBLIC_NAMES.items()
+        if module in generated.members
+        for name in generated[module].members
+    }
+
+
+def _publicly_named(change: Change, generated_path: str) -> Change:
+    """`orq_images._generated.models.Retry` as users import it: `orq_images.models.Retry`."""
+    relative = change.subject.removeprefix(generated_path + ".")
+    module, _, rest = relative.partition(".")
+    public = PUBLIC_NAMES.get(module)
+    if public is None or relative == change.subject:
+        return change
+    subject = f"{public}.{rest}" if rest else public
+    return Change(change.breaking, subject, change.description, change.key)
 
 
 def publish(report: Report, path: Path) -> int:
@@ -162,7 +213,7 @@ def publish(report: Report, path: Path) -> int:
 def tree_at(ref: str, destination: Path, cwd: Path = ROOT) -> Path:
     """Extract the spec and package folders of git `ref` into `destination`; return it."""
     listed = subprocess.run(
-        ["git", "ls-tree", "--name-only", ref, SPEC, CONFIG, *PACKAGE_FOLDERS.values()],
+        ["git", "ls-tree", "--name-only", ref, SPEC, CONFIG, *TREE_FOLDERS],
         cwd=cwd,
         capture_output=True,
         text=True,

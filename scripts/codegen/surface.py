@@ -15,6 +15,7 @@ from router.py; everything that restates the spec is here and in the templates.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -32,22 +33,23 @@ ROUTER_PREFIX = "/v2/router/"
 
 # What every operation also takes: settings of the client's engine for one call, never
 # sent as body fields. Named once here; the engine (orq_images._request) reads them.
-ENGINE_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    (
-        "retries",
-        "RetryConfig | int | None",
-        "Client-side retries for this call: a RetryConfig, or a number of retries "
-        "(0 turns retrying off). Defaults to the client's retry_config.",
-    ),
-    ("timeout_ms", "float | None", "A deadline for this call in milliseconds."),
-    ("server_url", "str | None", "Send this call to another base URL."),
-    ("http_headers", "Mapping[str, str] | None", "Extra HTTP headers for this call."),
-    (
-        "extra_body",
-        "Mapping[str, Any] | None",
-        "Body fields this version of the spec does not know yet, sent as they are.",
-    ),
-)
+ENGINE = Path(__file__).resolve().parents[2] / "overlays" / "orq_images" / "_engine.py"
+
+
+def call_options(engine: Path = ENGINE) -> tuple[tuple[str, str, str], ...]:
+    """The engine's CALL_OPTIONS: the keywords every operation takes besides its fields.
+
+    Read from the module's source rather than imported, so that generating never
+    depends on the package (and its generated part) importing cleanly.
+    """
+    for node in ast.parse(engine.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign | ast.Assign):
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            if any(isinstance(t, ast.Name) and t.id == "CALL_OPTIONS" for t in targets):
+                assert node.value is not None
+                options: tuple[tuple[str, str, str], ...] = ast.literal_eval(node.value)
+                return options
+    raise SurfaceError(f"{engine}: no CALL_OPTIONS literal")
 
 
 class SurfaceError(RuntimeError):
@@ -320,7 +322,7 @@ def render(spec: Schema) -> dict[str, str]:
         "objects": objects,
         "schemas": types.schemas,
         "literals": sorted(types.literals),
-        "engine_options": ENGINE_OPTIONS,
+        "engine_options": call_options(),
         "title": spec["info"]["title"],
     }
     env = _environment()

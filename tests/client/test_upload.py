@@ -17,7 +17,7 @@ import pytest
 from orq_images import InvalidRequestError, InvalidRequestTypeError
 from orq_images._multipart import MultipartStream
 from orq_images._upload import CHUNK_SIZE, MAX_IMAGE_BYTES, WRITE_SIZE, prepare_image
-from orq_images_generated.types import File
+from orq_images.types import File
 from tests.support.server import LoopbackServer
 from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send, send_stream, webp_bytes
 

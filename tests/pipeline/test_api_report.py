@@ -228,10 +228,10 @@ def test_generator_level_rename_is_caught_from_the_python_api(
     outcome = regenerate(edit_config=edit)
     assert outcome.exit_code == 3
     assert outcome.lines == [
-        "- **Breaking:** `orq_images_generated.models.VariationSize`: public object was removed",
-        "- **Breaking:** `orq_images_generated.models.CreateImageVariationRequest.size`: "
+        "- **Breaking:** `orq_images.models.VariationSize`: public object was removed",
+        "- **Breaking:** `orq_images.models.CreateImageVariationRequest.size`: "
         "type changed from `VariationSize | None` to `VariationImageSize | None`",
-        "- **Non-breaking:** `orq_images_generated.models.VariationImageSize`: added",
+        "- **Non-breaking:** `orq_images.models.VariationImageSize`: added",
     ]
 
 
@@ -487,15 +487,15 @@ def test_a_keyword_removed_from_what_create_takes_is_breaking(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What `orq.router.images.generations.create` takes, however it is declared: the
-    per-call options every operation takes are named once, in the surface renderer."""
+    per-call options every operation takes are named once, in the engine (orq_images/_engine.py)."""
     from codegen import surface
 
     renamed = [
         ("extra_json", *option[1:]) if option[0] == "extra_body" else option
-        for option in surface.ENGINE_OPTIONS
+        for option in surface.call_options()
     ]
-    assert renamed != list(surface.ENGINE_OPTIONS), "the renderer no longer names extra_body"
-    monkeypatch.setattr(surface, "ENGINE_OPTIONS", tuple(renamed))
+    assert renamed != list(surface.call_options()), "the engine no longer names extra_body"
+    monkeypatch.setattr(surface, "call_options", lambda: tuple(renamed))
     code, lines = report_since_head(repo)
     assert code == 3
     assert any(

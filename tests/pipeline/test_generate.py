@@ -63,7 +63,7 @@ def test_the_config_takes_effect(fresh: Path, tmp_path: Path) -> None:
     assert "VariationSize = Literal[" in (fresh / "models/variation_size.py").read_text()
     assert not list(fresh.glob("models/create_image_variation_request_size.py"))
     # relative imports between models
-    assert "from orq_images_generated" not in (fresh / "models/generation_orq.py").read_text()
+    assert "from orq_images._generated" not in (fresh / "models/generation_orq.py").read_text()
     ruff = Path(sys.executable).parent / "ruff"
     formatted = subprocess.run(
         [str(ruff), "format", "--check", "--no-cache", "--isolated", str(fresh)],

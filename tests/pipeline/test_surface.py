@@ -25,9 +25,8 @@ import attrs
 import pytest
 import yaml
 
-import orq_images_generated
-from codegen import generate
-from codegen.surface import ENGINE_OPTIONS, ROUTER_PREFIX
+from codegen import generate, layout
+from codegen.surface import ROUTER_PREFIX, call_options
 from orq_images import AsyncOrq, Orq, RawResponse, RetryConfig, models
 from orq_images import types as param_types
 from orq_images._spec import load_spec
@@ -38,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYRIGHT = ROOT / "node_modules" / "pyright" / "index.js"
 SPEC = load_spec()
 SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
-OPTIONS = [name for name, _, _ in ENGINE_OPTIONS]
+OPTIONS = [name for name, _, _ in call_options()]
 
 
 def _operations() -> list[tuple[str, tuple[str, ...], dict[str, Any], str]]:
@@ -223,7 +222,7 @@ def test_a_deprecated_field_warns_at_the_callers_line_naming_its_replacement(
         "orq.contact is deprecated; use orq.identity instead. It was still sent."
     )
     assert Path(warning.filename).name == Path(__file__).name
-    params = Path(orq_images_generated.__file__).with_name("params.py").read_text()
+    params = (layout.GENERATED / layout.GENERATED_PACKAGE / "params.py").read_text()
     assert "Deprecated: use `identity` instead." in params
 
 
@@ -299,14 +298,15 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = (folder / "report.md").read_text()
     assert "createImageUpscale" in report
     assert "CreateImageRequest.seed" in report
-    return folder / "generated"
+    generated = folder / "generated" / layout.GENERATED_PACKAGE
+    return layout.assemble(folder / "package", generated)
 
 
 def _checked(folder: Path, source: str, regenerated: Path) -> tuple[int, str, int, str]:
     """mypy --strict and pyright --strict on `source`, against the regenerated package."""
     folder.mkdir(exist_ok=True)
     (folder / "user_code.py").write_text(textwrap.dedent(source), encoding="utf-8")
-    paths = [str(regenerated), str(ROOT / "overlays")]
+    paths = [str(regenerated)]
     mypy = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--config-file=",
          "--python-version=3.11", "user_code.py"],
@@ -373,7 +373,7 @@ print(json.dumps({
 def test_the_new_operation_works_on_both_clients_and_the_local_router_answers_it(
     regenerated: Path,
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(regenerated), str(ROOT / "overlays")])}
+    env = {**os.environ, "PYTHONPATH": str(regenerated)}
     result = subprocess.run(
         [sys.executable, "-c", RUN_AGAINST_LOCAL_ROUTER, base64.b64encode(PNG_1X1).decode()],
         env=env, capture_output=True, text=True, timeout=120, check=False,
@@ -392,7 +392,7 @@ def test_the_new_operation_works_on_both_clients_and_the_local_router_answers_it
 def test_pyright_knows_the_type_of_everything_public() -> None:
     """`pyright --verifytypes orq_images`: every public symbol has a known type."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    packages = os.pathsep.join([str(ROOT / "overlays"), str(ROOT / "generated")])
+    packages = str(ROOT / "overlays")
     result = subprocess.run(
         [shutil.which("node", path=path) or "node", str(PYRIGHT), "--pythonpath",
          sys.executable, "--verifytypes", "orq_images", "--ignoreexternal"],
@@ -401,3 +401,15 @@ def test_pyright_knows_the_type_of_everything_public() -> None:
     )  # fmt: skip
     assert "Type completeness score: 100%" in result.stdout, result.stdout
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("segments", [op[1] for op in OPERATIONS])
+def test_every_async_method_is_a_coroutine_function(segments: tuple[str, ...]) -> None:
+    """Frameworks ask `inspect.iscoroutinefunction` whether to await a method."""
+    async_orq, orq = AsyncOrq(api_key="k"), Orq(api_key="k")
+    async_namespace, namespace = _namespace(async_orq, segments), _namespace(orq, segments)
+    assert inspect.iscoroutinefunction(async_namespace.create)
+    assert inspect.iscoroutinefunction(async_namespace.create_detailed)
+    assert inspect.iscoroutinefunction(namespace.create_async)
+    assert not inspect.iscoroutinefunction(namespace.create)
+    assert not inspect.iscoroutinefunction(namespace.create_detailed)

@@ -4,7 +4,8 @@
     orq.router.images.generations.create(...)
 
 Every body field is an explicit keyword, required ones first; the call itself is
-the client engine's (`_call` / `_call_async`), shared by all operations.
+the client engine's (`_call` / `_call_async`), shared by all operations. Of the
+engine, this module imports orq_images._engine only.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from orq_images._keywords import suggest_keywords
+from orq_images._engine import AsyncCaller, SyncCaller, suggest_keywords
 
 if TYPE_CHECKING:
-    from orq_images._client import AsyncOrq, Orq
-    from orq_images._response import RawResponse
-    from orq_images._retry import RetryConfig
-    from orq_images._upload import ImageInput
+    from orq_images._engine import ImageInput, RawResponse, RetryConfig
 
     from .models.background import Background
     from .models.cache import Cache
@@ -59,7 +57,7 @@ class ImagesGenerations:
 
     _where = "router.images.generations"
 
-    def __init__(self, client: Orq) -> None:
+    def __init__(self, client: SyncCaller) -> None:
         self._client = client
 
     @suggest_keywords
@@ -390,7 +388,7 @@ class AsyncImagesGenerations:
 
     _where = "router.images.generations"
 
-    def __init__(self, client: AsyncOrq) -> None:
+    def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
     @suggest_keywords
@@ -614,7 +612,7 @@ class ImagesVariations:
 
     _where = "router.images.variations"
 
-    def __init__(self, client: Orq) -> None:
+    def __init__(self, client: SyncCaller) -> None:
         self._client = client
 
     @suggest_keywords
@@ -879,7 +877,7 @@ class AsyncImagesVariations:
 
     _where = "router.images.variations"
 
-    def __init__(self, client: AsyncOrq) -> None:
+    def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
     @suggest_keywords
@@ -1059,7 +1057,7 @@ class ImagesEdits:
 
     _where = "router.images.edits"
 
-    def __init__(self, client: Orq) -> None:
+    def __init__(self, client: SyncCaller) -> None:
         self._client = client
 
     @suggest_keywords
@@ -1342,7 +1340,7 @@ class AsyncImagesEdits:
 
     _where = "router.images.edits"
 
-    def __init__(self, client: AsyncOrq) -> None:
+    def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
     @suggest_keywords
@@ -1534,7 +1532,7 @@ class Images:
 
     _where = "router.images"
 
-    def __init__(self, client: Orq) -> None:
+    def __init__(self, client: SyncCaller) -> None:
         self._client = client
         self.generations: ImagesGenerations = ImagesGenerations(client)
         self.variations: ImagesVariations = ImagesVariations(client)
@@ -1546,7 +1544,7 @@ class AsyncImages:
 
     _where = "router.images"
 
-    def __init__(self, client: AsyncOrq) -> None:
+    def __init__(self, client: AsyncCaller) -> None:
         self._client = client
         self.generations: AsyncImagesGenerations = AsyncImagesGenerations(client)
         self.variations: AsyncImagesVariations = AsyncImagesVariations(client)
@@ -1556,12 +1554,12 @@ class AsyncImages:
 class Router:
     """`orq.router`: the operations of the orq router, one namespace per path segment."""
 
-    def __init__(self, client: Orq) -> None:
+    def __init__(self, client: SyncCaller) -> None:
         self.images: Images = Images(client)
 
 
 class AsyncRouter:
     """`orq.router` of AsyncOrq."""
 
-    def __init__(self, client: AsyncOrq) -> None:
+    def __init__(self, client: AsyncCaller) -> None:
         self.images: AsyncImages = AsyncImages(client)

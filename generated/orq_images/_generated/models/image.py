@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-from orq_images._images import ImageFile
+from orq_images._engine import ImageFile
 
 from ..types import to_wire
 

@@ -2,18 +2,9 @@
 """Types the generated models share."""
 
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
-from attrs import define
-
-
-@define
-class File:
-    """An image to upload with its file name and content type, as some callers already hold one."""
-
-    payload: IO[bytes]
-    file_name: str | None = None
-    mime_type: str | None = None
+from orq_images._engine import File
 
 
 def to_wire(value: Any) -> Any:
