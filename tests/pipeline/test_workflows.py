@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 # A full commit hash, with the release it is in a comment: tags, branches and bare
 # majors can be moved to other code.
-PINNED = re.compile(r"^\s*(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+PINNED = re.compile(
+    r"^\s*(- )?uses: (?P<action>[\w.-]+/[\w./-]+)@(?P<pin>[0-9a-f]{40} # v\d+\.\d+\.\d+)$"
+)
 SUPPORTED = ["3.11", "3.12", "3.13", "3.14"]
 WORKFLOW_FILES = ["api-changes.yml", "ci.yml", "release.yml", "upstream.yml"]
 Workflow = dict[str, Any]
@@ -143,6 +145,38 @@ def test_release_tests_checks_the_tag_then_publishes_through_trusted_publishing(
     # Trusted publishing: no stored token or password anywhere.
     assert "secrets." not in (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
     assert "id-token" not in str(build.get("permissions", {}))
+
+
+def test_dependabot_moves_the_action_pins_and_the_tool_pins() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    # For github-actions, "/" is where Dependabot finds .github/workflows.
+    assert updates["github-actions"]["directory"] == "/"
+    assert updates["pip"]["directory"] == "/requirements"
+    assert sorted(path.name for path in (ROOT / "requirements").iterdir()) == ["dev.in", "dev.txt"]
+    for update in updates.values():
+        assert update["schedule"]["interval"] == "weekly"
+        # One pull request per kind: the pins move together, and CI tests them together.
+        [group] = update["groups"].values()
+        assert group["patterns"] == ["*"]
+
+
+def test_each_action_has_one_pin_that_dependabot_moves() -> None:
+    """Dependabot moves a commit pin and the release in its comment together (the test
+    above checks every `uses:` has that form); it cannot move a local or docker action,
+    a branch or a bare tag. An action pinned differently in two places has been edited
+    by hand, and one update would leave them apart."""
+    pins: dict[str, set[str]] = {}
+    for name in WORKFLOW_FILES:
+        for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+            if re.match(r"^\s*(- )?uses:", line):
+                pinned = PINNED.match(line)
+                assert pinned is not None, f"{name}: {line.strip()}"
+                pins.setdefault(pinned["action"], set()).add(pinned["pin"])
+    assert {action: len(pin) for action, pin in pins.items() if len(pin) > 1} == {}
+    assert "actions/checkout" in pins
 
 
 def test_every_workflow_is_checked_here() -> None:
