@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 VERSION_FILE = Path("overlays") / "orq_images" / "_version.py"
-_VERSION = re.compile(r'^__version__ = "(\d+\.\d+\.\d+)"$', re.MULTILINE)
-_PLAIN = re.compile(r"\d+\.\d+\.\d+")
+# X.Y.Z as semver writes it: no leading zeros, no pre-release or build suffix.
+_NUMBER = r"(?:0|[1-9]\d*)"
+_PLAIN = re.compile(rf"{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
+_VERSION = re.compile(rf'^__version__ = "({_PLAIN.pattern})"$', re.MULTILINE)
 
 Level = Literal["major", "minor", "patch"]
 Version = tuple[int, int, int]
@@ -27,6 +29,17 @@ def parse(text: str) -> Version | None:
         return None
     major, minor, patch = (int(part) for part in text.split("."))
     return major, minor, patch
+
+
+def tag_for(version: str) -> str:
+    """The git tag of a release: `v` and the version, nothing else."""
+    return f"v{version}"
+
+
+def tagged(tag: str) -> Version | None:
+    """The version a release tag names: `v1.2.3` only (not `r1.2.3`, `v1.2`,
+    `v1.2.3rc1` or `foo-v1.2.3`); None for any other tag."""
+    return parse(tag[1:]) if tag.startswith("v") else None
 
 
 def read_version(path: Path) -> str:

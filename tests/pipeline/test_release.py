@@ -13,10 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import twine.auth
 import yaml
 from releasing import release
 from releasing.changelog import add_release, has_release
-from releasing.version import VERSION_FILE, bump, level_for, read_version, write_version
+from releasing.index import Index, Login
+from releasing.version import (
+    VERSION_FILE,
+    bump,
+    level_for,
+    read_version,
+    tagged,
+    write_version,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 Spec = dict[str, Any]
@@ -109,6 +118,68 @@ def plan(repo: Path, tmp_path: Path) -> release.Plan:
 )
 def test_semver_step(version: str, breaking: bool, changed: bool, expected: str) -> None:
     assert bump(version, level_for(breaking, changed)) == expected
+
+
+@pytest.mark.parametrize(
+    ("tag", "version"),
+    [
+        ("v1.2.3", (1, 2, 3)),
+        ("v0.10.0", (0, 10, 0)),
+        ("r9.9.9", None),
+        ("v1.2", None),
+        ("v1.2.3rc1", None),
+        ("foo-v1.2.3", None),
+        ("v01.2.3", None),
+        ("1.2.3", None),
+    ],
+)
+def test_release_tags_are_v_major_minor_patch_only(
+    tag: str, version: tuple[int, int, int] | None
+) -> None:
+    assert tagged(tag) == version
+
+
+def test_the_release_commit_takes_the_files_the_release_changed() -> None:
+    assert release.release_commands("0.2.0", [Path("CHANGELOG.md")]) == [
+        'git commit -m "Release 0.2.0" -- CHANGELOG.md',
+        'git tag -a v0.2.0 -m "Release 0.2.0"',
+        "git push --atomic origin main v0.2.0",
+    ]
+    assert release.release_commands("0.1.0", [])[0].startswith("git tag")
+
+
+@pytest.fixture
+def pypirc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A ~/.pypirc with a `private` section, and no keyring installed: twine then
+    reads credentials without it, and so does scripts/release."""
+    (tmp_path / ".pypirc").write_text(
+        "[distutils]\nindex-servers = private\n\n[private]\n"
+        "repository = http://127.0.0.1:9/\nusername = maintainer\npassword = from-pypirc\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(twine.auth, "keyring", None)
+    return "private"
+
+
+def test_the_login_comes_from_pypirc_without_keyring(pypirc: str) -> None:
+    index = Index.resolve(pypirc, None, environ={})
+    assert (index.upload_url, index.login) == (
+        "http://127.0.0.1:9/",
+        Login("maintainer", "from-pypirc"),
+    )
+    assert "from-pypirc" not in repr(index)
+
+
+def test_the_environment_wins_over_pypirc(pypirc: str) -> None:
+    index = Index.resolve(pypirc, None, environ={"TWINE_PASSWORD": "from-env"})
+    assert index.login == Login("maintainer", "from-env")
+
+
+def test_the_login_in_a_repository_url(pypirc: str) -> None:
+    index = Index.resolve(pypirc, "http://user:secret@127.0.0.1:9/", environ={})
+    assert (index.upload_url, index.login) == ("http://127.0.0.1:9/", Login("user", "secret"))
+    assert Index.resolve(pypirc, "http://127.0.0.1:9/", environ={}).login is None
 
 
 def test_changelog_section_goes_on_top() -> None:
