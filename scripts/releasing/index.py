@@ -23,8 +23,14 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import requests
 from twine import auth, exceptions
-from twine.utils import DEFAULT_CONFIG_FILE, RepositoryConfig, get_repository_from_config
+from twine.utils import (
+    DEFAULT_CONFIG_FILE,
+    RepositoryConfig,
+    get_repository_from_config,
+    sanitize_url,
+)
 
 PROJECT = "orq-images"
 CREDENTIALS = "TWINE_USERNAME and TWINE_PASSWORD, a ~/.pypirc section or keyring"
@@ -62,7 +68,14 @@ class Index:
         try:
             config = get_repository_from_config(DEFAULT_CONFIG_FILE, repository, repository_url)
         except exceptions.TwineException as exc:
-            raise SystemExit(f"--repository {repository}: {exc}") from exc
+            # twine's message goes on with a link to the .pypirc format: its first line.
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            option = (
+                f"--repository-url {sanitize_url(repository_url)}"
+                if repository_url
+                else f"--repository {repository}"
+            )
+            raise SystemExit(f"{option}: {reason}") from None
         url = str(config["repository"])
         if urlsplit(url).scheme not in ("http", "https"):
             raise SystemExit(f"{url}: an index's upload URL starts with https:// or http://")
@@ -129,8 +142,10 @@ def _login(config: RepositoryConfig, environ: Mapping[str, str]) -> Login | None
         username, password = resolver.username, resolver.password
     except exceptions.NonInteractive:
         return None
-    except exceptions.TwineException as exc:
-        raise SystemExit(f"credentials for {config['repository']}: {exc}") from None
+    except (exceptions.TwineException, requests.RequestException) as exc:
+        # For PyPI with no token, twine tries trusted publishing, which asks PyPI first.
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise SystemExit(f"credentials for {config['repository']}: {reason}") from None
     return Login(username, password) if username and password else None
 
 

@@ -9,6 +9,7 @@ both checks, for the rare release that must come from elsewhere.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,13 +19,14 @@ BRANCH = "main"
 OVERRIDE = "--allow-off-main"
 
 
-def _git_status(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _try_git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A git command whose failure is an answer (no upstream, not an ancestor)."""
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
 
 
 def fetched_upstream(repo: Path) -> str:
     """main's upstream (`origin/main`), fetched now."""
-    upstream = _git_status(
+    upstream = _try_git(
         repo, "rev-parse", "--abbrev-ref", "--symbolic-full-name", f"{BRANCH}@{{upstream}}"
     )
     if upstream.returncode != 0:
@@ -34,16 +36,17 @@ def fetched_upstream(repo: Path) -> str:
         )
     remote = git(repo, "config", f"branch.{BRANCH}.remote").strip()
     merge = git(repo, "config", f"branch.{BRANCH}.merge").strip()
-    fetched = _git_status(repo, "fetch", "--quiet", remote, merge)
+    fetched = _try_git(repo, "fetch", "--quiet", remote, merge)
     if fetched.returncode != 0:
         reason = (fetched.stderr.strip().splitlines() or ["no message"])[-1]
+        reason = re.sub(r"//[^/@\s]+@", "//***@", reason)  # a remote URL's user:token
         raise SystemExit(f"git fetch {remote} failed ({reason}): fix it, or pass {OVERRIDE}")
     return upstream.stdout.strip()
 
 
 def check_release_commit(repo: Path) -> None:
     """HEAD is main, and main is its upstream after a fetch."""
-    branch = _git_status(repo, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
+    branch = _try_git(repo, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
     if branch != BRANCH:
         where = f"branch {branch}" if branch else "a detached HEAD"
         raise SystemExit(
@@ -64,7 +67,7 @@ def check_release_commit(repo: Path) -> None:
 def check_upload_commit(repo: Path) -> None:
     """HEAD, the tagged release commit, is on main's upstream after a fetch."""
     upstream = fetched_upstream(repo)
-    if _git_status(repo, "merge-base", "--is-ancestor", "HEAD", upstream).returncode != 0:
+    if _try_git(repo, "merge-base", "--is-ancestor", "HEAD", upstream).returncode != 0:
         head = git(repo, "rev-parse", "--short=10", "HEAD").strip()
         raise SystemExit(
             f"HEAD ({head}) is not on {upstream}: upload a release tagged on {BRANCH} and "

@@ -182,6 +182,18 @@ def test_the_login_in_a_repository_url(pypirc: str) -> None:
     assert Index.resolve(pypirc, "http://127.0.0.1:9/", environ={}).login is None
 
 
+def test_a_bad_index_name_or_url_is_one_line_without_the_password(pypirc: str) -> None:
+    with pytest.raises(
+        SystemExit, match=r"^--repository testing: Missing 'testing' section [^\n]*$"
+    ):
+        Index.resolve("testing", None, environ={})
+    with pytest.raises(
+        SystemExit, match=r"^--repository-url ftp://\*+@host/: Invalid repository URL"
+    ) as refused:
+        Index.resolve(pypirc, "ftp://user:secret@host/", environ={})
+    assert "secret" not in str(refused.value)
+
+
 def test_changelog_section_goes_on_top() -> None:
     text = "# Changelog\n\n## 0.1.0\n\nFirst release.\n"
     updated = add_release(text, "0.2.0", "- one change\n")
