@@ -40,7 +40,6 @@ from ._response import RawResponse
 from ._retry import RetryConfig
 from ._send import Flow, MemoryBody, adrive, attempts, drive
 from ._settings import (
-    DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ClientSettings,
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
 
     from ._send import Body
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
+__all__ = ["DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
 
 AsyncHttp = httpx2.AsyncClient | DefaultAioHttpClient
 
