@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from orq_images import DefaultAioHttpClient
 from tests.support.server import LoopbackServer, Reply
 
 API_KEY = "sk-test-4f9c2e-do-not-leak"
@@ -39,3 +40,31 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # The project's own tests hold every success body to the spec; users get lenient
     # parsing unless they ask (tests/client/test_lenient_responses.py covers that).
     monkeypatch.setenv("ORQ_STRICT_RESPONSE_VALIDATION", "1")
+
+
+ASYNC_TRANSPORTS = ("httpx2", "aiohttp")
+
+
+class AsyncHttpFactory:
+    """Makes what to pass as AsyncOrq's `http_client` to run on `transport`.
+
+    None for "httpx2" (the SDK's own httpx2 client), a fresh DefaultAioHttpClient
+    for "aiohttp".
+    """
+
+    def __init__(self, transport: str) -> None:
+        if transport not in ASYNC_TRANSPORTS:
+            raise ValueError(f"unknown async transport {transport!r}")
+        self.transport = transport
+
+    def __call__(self) -> DefaultAioHttpClient | None:
+        return DefaultAioHttpClient() if self.transport == "aiohttp" else None
+
+    def __repr__(self) -> str:
+        return self.transport
+
+
+@pytest.fixture(params=ASYNC_TRANSPORTS)
+def async_http_factory(request: pytest.FixtureRequest) -> AsyncHttpFactory:
+    """Runs a test once per async transport: `AsyncOrq(..., http_client=async_http_factory())`."""
+    return AsyncHttpFactory(request.param)

@@ -1,5 +1,6 @@
 """orq_images: a typed client for the orq.ai router's image endpoints."""
 
+from ._aiohttp_transport import DefaultAioHttpClient
 from ._client import DEFAULT_CONNECTION_LIMITS, AsyncOrq, Orq
 from ._exceptions import (
     APIConnectionError,
@@ -33,6 +34,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DefaultAioHttpClient",
     "DownloadError",
     "InternalServerError",
     "InvalidRequestError",

@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import httpx2
 
+from ._aiohttp_transport import DefaultAioHttpClient
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -39,7 +40,6 @@ from ._response import RawResponse
 from ._retry import RetryConfig
 from ._send import Flow, MemoryBody, adrive, attempts, drive
 from ._settings import (
-    DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ClientSettings,
@@ -51,7 +51,9 @@ if TYPE_CHECKING:
 
     from ._send import Body
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
+__all__ = ["DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
+
+AsyncHttp = httpx2.AsyncClient | DefaultAioHttpClient
 
 DEFAULT_CONNECTION_LIMITS = httpx2.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0
@@ -170,7 +172,7 @@ class _BaseClient:
             f"this {type(self).__name__} client was closed; make a new one to send requests"
         )
 
-    def _check_open(self, http: httpx2.Client | httpx2.AsyncClient) -> None:
+    def _check_open(self, http: httpx2.Client | AsyncHttp) -> None:
         if self._closed:
             raise self._closed_error()
         if http.is_closed:
@@ -178,7 +180,7 @@ class _BaseClient:
 
     def _call_flow(
         self,
-        http: httpx2.Client | httpx2.AsyncClient,
+        http: httpx2.Client | AsyncHttp,
         operation_id: str,
         fields: Mapping[str, Any],
         options: Mapping[str, Any],
@@ -230,7 +232,7 @@ class _BaseClient:
             "or `await image.asave(path)`"
         )
 
-    def _adownload_http(self) -> AbstractAsyncContextManager[httpx2.AsyncClient]:
+    def _adownload_http(self) -> AbstractAsyncContextManager[AsyncHttp]:
         raise NotImplementedError
 
     def to_bytes(self, url: str) -> bytes:
@@ -448,7 +450,9 @@ class AsyncOrq(_BaseClient):
     """The asynchronous client: the same calls and options as `Orq`, awaited.
 
     `http_client`: an httpx2.AsyncClient to send through, used as it is and not
-    closed by the SDK. `connection_limits`: as for `Orq`.
+    closed by the SDK; or a `DefaultAioHttpClient()`, to send on aiohttp (the
+    `aiohttp` extra), which the client closes with itself. `connection_limits`: as
+    for `Orq`.
     """
 
     def __init__(
@@ -458,7 +462,7 @@ class AsyncOrq(_BaseClient):
         server_url: str | None = None,
         timeout_ms: float | None = None,
         retry_config: RetryConfig | None = None,
-        http_client: httpx2.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | DefaultAioHttpClient | None = None,
         connection_limits: httpx2.Limits | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_link_local_urls: bool = False,
@@ -474,8 +478,9 @@ class AsyncOrq(_BaseClient):
             strict_response_validation=strict_response_validation,
         )
         self._limits = _pool_limits(http_client, connection_limits)
-        self._owns_http = http_client is None
-        self._http = http_client or self._new_async_http()
+        # A DefaultAioHttpClient is made for the SDK: it is the client's own to close.
+        self._owns_http = http_client is None or isinstance(http_client, DefaultAioHttpClient)
+        self._http: AsyncHttp = http_client or self._new_async_http()
         self.router: AsyncRouter = AsyncRouter(self)
 
     async def _call_async(
@@ -494,12 +499,17 @@ class AsyncOrq(_BaseClient):
         return self._finish(operation_id, response, detailed)
 
     @asynccontextmanager
-    async def _adownload_http(self) -> AsyncIterator[httpx2.AsyncClient]:
+    async def _adownload_http(self) -> AsyncIterator[AsyncHttp]:
         if not self._http.is_closed:
             yield self._http
         elif self._owns_http:
             # The client was closed after the call: a short-lived connection, same settings.
-            async with self._new_async_http() as http:
+            fresh = (
+                self._http.fresh()
+                if isinstance(self._http, DefaultAioHttpClient)
+                else self._new_async_http()
+            )
+            async with fresh as http:
                 yield http
         else:
             raise OrqError(

@@ -53,7 +53,7 @@ _KNOWN_KEYWORDS = frozenset(
         "type", "enum", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength",
         "pattern", "format", "required", "properties", "additionalProperties", "items", "$ref",
         "anyOf", "oneOf", "discriminator", "const", "description", "default", "deprecated",
-        "title", "summary", "examples", "uniqueItems",
+        "title", "summary", "example", "examples", "uniqueItems",
         "x-use-instead",
     }
 )  # fmt: skip

@@ -25,6 +25,7 @@ Each attempt gets its own time budget, the read timeout of the call (timeout_ms)
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import socket
@@ -55,6 +56,11 @@ if TYPE_CHECKING:  # protocols for type checkers only: they would cost milliseco
         to read (it may refuse the answer by raising), or None to leave the body unread."""
 
         def open(self, response: httpx2.Response) -> Sink | None: ...
+
+    class AsyncSender(Protocol):
+        """What performs a flow's HTTP actions (Send, Receive, Discard) in place of httpx2."""
+
+        async def _perform(self, action: Send | Receive | Discard) -> Any: ...
 
 
 logger = logging.getLogger("orq_images")
@@ -400,9 +406,20 @@ def _discard(response: httpx2.Response) -> None:
         response.close()
 
 
-async def adrive(client: httpx2.AsyncClient, flow: Flow) -> httpx2.Response:
-    """Run `flow` with an async client; each attempt runs inside its own asyncio timeout."""
+async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2.Response:
+    """Run `flow` with an async client; each attempt runs inside its own asyncio timeout.
+
+    `client` is an httpx2.AsyncClient, or another sender of the HTTP actions (the
+    aiohttp one, _aiohttp.py): waits, look-ups, deadlines and failures are handled
+    here alike for both.
+    """
     import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
+
+    send_http = (
+        functools.partial(_perform_async, client)
+        if isinstance(client, httpx2.AsyncClient)
+        else client._perform
+    )
 
     async def perform(action: Action) -> Any:
         if isinstance(action, Wait):
@@ -413,7 +430,7 @@ async def adrive(client: httpx2.AsyncClient, flow: Flow) -> httpx2.Response:
         request = action.request if isinstance(action, Send) else action.response.request
         try:
             async with asyncio.timeout(action.deadline.remaining()):
-                return await _perform_async(client, action)
+                return await send_http(action)
         except TimeoutError:
             return _Failed(_timeout(httpx2.ReadTimeout, request))
         except httpx2.TransportError as exc:

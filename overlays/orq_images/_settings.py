@@ -17,9 +17,9 @@ import httpx2
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError, OrqError
 from ._retry import RetryConfig
+from ._spec import default_base_url
 from ._version import __version__
 
-DEFAULT_BASE_URL = "https://api.orq.ai"
 DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 USER_AGENT = f"orq-images/{__version__} python"
@@ -129,7 +129,7 @@ def make_settings(
     elif os.environ.get("ORQ_BASE_URL", "").strip():
         base_url = check_base_url(os.environ["ORQ_BASE_URL"], "ORQ_BASE_URL")
     else:
-        base_url = DEFAULT_BASE_URL
+        base_url = default_base_url()  # the spec's first server
     if retry_config is not None and not isinstance(retry_config, RetryConfig):
         raise InvalidRequestTypeError(
             "retry_config", f"expected a RetryConfig, got {type(retry_config).__name__}"

@@ -4,12 +4,38 @@ ships inside the generated package, loaded once on first use."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
 JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FileRule:
+    """What the spec allows in one uploaded file field.
+
+    `max_bytes` is the field's `x-max-bytes` (an inclusive limit: OpenAPI has no
+    keyword for a file's size), None when the spec sets none; `content_types` its
+    multipart `encoding.contentType`.
+    """
+
+    max_bytes: int | None
+    content_types: tuple[str, ...]
+
+    def kinds(self) -> str:
+        """`a PNG, JPEG or WEBP image`, for messages."""
+        kinds = [kind.removeprefix("image/").upper() for kind in self.content_types]
+        listed = ", ".join(kinds[:-1]) + f" or {kinds[-1]}" if len(kinds) > 1 else kinds[0]
+        return f"a {listed} image"
+
+    def describe(self) -> str:
+        """`a PNG, JPEG or WEBP image of at most 52,428,799 bytes`, for help texts."""
+        if self.max_bytes is None:
+            return self.kinds()
+        return f"{self.kinds()} of at most {self.max_bytes:,} bytes"
 
 
 @dataclass(frozen=True)
@@ -22,8 +48,12 @@ class Operation:
     content_type: str
     request_schema: str
     response_schema: str
-    file_fields: tuple[str, ...] = ()
+    files: Mapping[str, FileRule] = field(default_factory=dict)
     """Body fields uploaded as files (`format: binary`), sent as multipart file parts."""
+
+    @property
+    def file_fields(self) -> tuple[str, ...]:
+        return tuple(self.files)
 
 
 @cache
@@ -39,6 +69,26 @@ def _schema_name(ref_holder: JsonObject) -> str:
     return ref.rsplit("/", 1)[-1]
 
 
+def _file_rule(name: str, prop: JsonObject, encoding: JsonObject) -> FileRule:
+    types = encoding.get(name, {}).get("contentType", "application/octet-stream")
+    return FileRule(
+        max_bytes=prop.get("x-max-bytes"),
+        content_types=tuple(kind.strip() for kind in types.split(",")),
+    )
+
+
+def default_base_url() -> str:
+    """The spec's first server: where a client sends calls unless told otherwise."""
+    url: str = load_spec()["servers"][0]["url"]
+    return url
+
+
+def field_default(schema_name: str, field_name: str) -> Any:
+    """The `default` the spec gives a field of a schema (None when it gives none)."""
+    schema = load_spec()["components"]["schemas"][schema_name]
+    return schema["properties"][field_name].get("default")
+
+
 @cache
 def operations() -> dict[str, Operation]:
     """Every operation of the spec by operationId."""
@@ -49,6 +99,7 @@ def operations() -> dict[str, Operation]:
             success = op["responses"]["200"]["content"]["application/json"]
             request_schema = _schema_name(body)
             properties = load_spec()["components"]["schemas"][request_schema]["properties"]
+            encoding = body.get("encoding", {})
             found[op["operationId"]] = Operation(
                 operation_id=op["operationId"],
                 method=method.upper(),
@@ -56,8 +107,10 @@ def operations() -> dict[str, Operation]:
                 content_type=content_type,
                 request_schema=request_schema,
                 response_schema=_schema_name(success),
-                file_fields=tuple(
-                    name for name, prop in properties.items() if prop.get("format") == "binary"
-                ),
+                files={
+                    name: _file_rule(name, prop, encoding)
+                    for name, prop in properties.items()
+                    if prop.get("format") == "binary"
+                },
             )
     return found

@@ -3,7 +3,8 @@
 `prepare_image` accepts a path, bytes-like data, a binary file object, a
 `(filename, content[, content_type])` tuple, the `{file_name, content, content_type}`
 dict of orq's official SDK, or a `File`. It checks the image
-before anything is sent (exists, not empty, at most 50 MB, really PNG, JPEG or WEBP)
+before anything is sent (exists, not empty, within the spec's `x-max-bytes`, of a content
+type the operation's multipart `encoding` lists: PNG, JPEG or WEBP)
 and returns an `ImagePart` that can produce the same bytes for every attempt of a
 request without holding a path's or a file's content in memory.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import os
 import stat
 from collections.abc import Iterator, Mapping
@@ -19,8 +21,8 @@ from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
+from ._spec import FileRule
 
-MAX_IMAGE_BYTES = 50 * 1024 * 1024
 CHUNK_SIZE = 64 * 1024  # one read from a file
 WRITE_SIZE = 128 * 1024  # the most handed to the socket at once
 
@@ -95,7 +97,7 @@ def sniff_image_type(head: bytes) -> str | None:
     return None
 
 
-def prepare_image(value: object, *, field: str = "image") -> ImagePart:  # noqa: PLR0911
+def prepare_image(value: object, *, field: str, rule: FileRule) -> ImagePart:  # noqa: PLR0911
     """Check `value` and describe it as an upload part; raise before anything is sent.
 
     Raises InvalidRequestTypeError for a value of an unsupported type and
@@ -103,17 +105,17 @@ def prepare_image(value: object, *, field: str = "image") -> ImagePart:  # noqa:
     carry `field` and name the file.
     """
     if isinstance(value, bytes | bytearray | memoryview):
-        return _from_buffer(value, None, field)
+        return _from_buffer(value, None, field, rule)
     if isinstance(value, str | os.PathLike):
-        return _from_path(value, field)
+        return _from_path(value, field, rule)
     if isinstance(value, tuple):
-        return _from_tuple(value, field)
+        return _from_tuple(value, field, rule)
     if isinstance(value, Mapping):
-        return _from_mapping(value, field)
+        return _from_mapping(value, field, rule)
     if isinstance(value, File):
-        return _from_content(value.payload, value.file_name, value.mime_type, field)
+        return _from_content(value.payload, value.file_name, value.mime_type, field, rule)
     if callable(getattr(value, "read", None)):
-        return _from_file(value, None, field)
+        return _from_file(value, None, field, rule)
     try:
         view = memoryview(value)  # type: ignore[arg-type]
     except TypeError:
@@ -121,7 +123,7 @@ def prepare_image(value: object, *, field: str = "image") -> ImagePart:  # noqa:
             field, f"expected {_ACCEPTED}, got {_describe(value)}"
         ) from None
     # Any other buffer (array.array, a numpy array from an image encoder) is sent as is.
-    return _from_buffer(view, None, field)
+    return _from_buffer(view, None, field, rule)
 
 
 def _describe(value: object) -> str:
@@ -133,7 +135,7 @@ def _describe(value: object) -> str:
 # the type sniffed from the bytes. The bytes are what the server decodes, and a wrong
 # label (a copied "image/png" on a JPEG, or "application/octet-stream") only gets a
 # valid image rejected; refusing such an upload would break a call that can succeed.
-def _from_tuple(value: tuple[object, ...], field: str) -> ImagePart:
+def _from_tuple(value: tuple[object, ...], field: str, rule: FileRule) -> ImagePart:
     if len(value) not in (2, 3):
         raise InvalidRequestTypeError(
             field,
@@ -142,10 +144,10 @@ def _from_tuple(value: tuple[object, ...], field: str) -> ImagePart:
         )
     filename, content = value[0], value[1]
     content_type = value[2] if len(value) == 3 else None
-    return _from_content(content, filename, content_type, field)
+    return _from_content(content, filename, content_type, field, rule)
 
 
-def _from_mapping(value: Mapping[Any, object], field: str) -> ImagePart:
+def _from_mapping(value: Mapping[Any, object], field: str, rule: FileRule) -> ImagePart:
     unknown = sorted(repr(key) for key in value if key not in _DICT_KEYS)
     if unknown:
         raise InvalidRequestError(
@@ -155,10 +157,13 @@ def _from_mapping(value: Mapping[Any, object], field: str) -> ImagePart:
         )
     if "content" not in value:
         raise InvalidRequestError(f"{field}.content", "is required: the image bytes or file")
-    return _from_content(value["content"], value.get("file_name"), value.get("content_type"), field)
+    content, filename = value["content"], value.get("file_name")
+    return _from_content(content, filename, value.get("content_type"), field, rule)
 
 
-def _from_content(content: object, filename: object, content_type: object, field: str) -> ImagePart:
+def _from_content(
+    content: object, filename: object, content_type: object, field: str, rule: FileRule
+) -> ImagePart:
     if filename is not None and not isinstance(filename, str):
         raise InvalidRequestTypeError(
             field, f"the file name must be a string, got {_describe(filename)}"
@@ -168,9 +173,9 @@ def _from_content(content: object, filename: object, content_type: object, field
             field, f"the content type must be a string, got {_describe(content_type)}"
         )
     if isinstance(content, bytes | bytearray | memoryview):
-        return _from_buffer(content, filename, field)
+        return _from_buffer(content, filename, field, rule)
     if not isinstance(content, str | os.PathLike) and callable(getattr(content, "read", None)):
-        return _from_file(content, filename, field)
+        return _from_file(content, filename, field, rule)
     raise InvalidRequestTypeError(
         field,
         f"the content of {filename or 'the image'} must be bytes or a binary file object, "
@@ -178,7 +183,7 @@ def _from_content(content: object, filename: object, content_type: object, field
     )
 
 
-def _from_path(value: str | os.PathLike[Any], field: str) -> ImagePart:
+def _from_path(value: str | os.PathLike[Any], field: str, rule: FileRule) -> ImagePart:
     path = os.fsdecode(value)
     try:
         info = os.stat(path)
@@ -191,20 +196,21 @@ def _from_path(value: str | os.PathLike[Any], field: str) -> ImagePart:
         raise InvalidRequestError(field, f"{path} is a directory, not an image file")
     if not stat.S_ISREG(info.st_mode):
         raise InvalidRequestError(field, f"{path} is not a regular file")
-    _check_size(info.st_size, path, field)
+    _check_size(info.st_size, path, field, rule)
     try:
         with open(path, "rb") as file:
             head = file.read(_HEAD_BYTES)
     except OSError as exc:
         raise InvalidRequestError(field, f"cannot read {path}: {exc.strerror}") from None
     source = _PathSource(path, info.st_size, info.st_mtime_ns, field)
-    return _part(field, path, os.path.basename(path), head, size=info.st_size, source=source)
+    return _part(field, rule, path, os.path.basename(path), head, size=info.st_size, source=source)
 
 
 def _from_buffer(
     value: bytes | bytearray | memoryview,
     filename: str | None,
     field: str,
+    rule: FileRule,
     label: str | None = None,
 ) -> ImagePart:
     view = memoryview(value)
@@ -213,12 +219,13 @@ def _from_buffer(
         view = memoryview(view.tobytes())
     view = view.cast("B")
     label = label or filename or "the image data"
-    _check_size(view.nbytes, label, field)
+    _check_size(view.nbytes, label, field, rule)
     head = bytes(view[:_HEAD_BYTES])
-    return _part(field, label, filename, head, size=view.nbytes, source=_BufferSource(view))
+    source = _BufferSource(view)
+    return _part(field, rule, label, filename, head, size=view.nbytes, source=source)
 
 
-def _from_file(file: Any, filename: str | None, field: str) -> ImagePart:
+def _from_file(file: Any, filename: str | None, field: str, rule: FileRule) -> ImagePart:
     label = filename or _file_label(file)
     if isinstance(file, io.TextIOBase):
         raise _text_mode(label, field)
@@ -228,23 +235,23 @@ def _from_file(file: Any, filename: str | None, field: str) -> ImagePart:
     if not _seekable(file):
         # A pipe or socket can be read only once, but every attempt must send the same
         # bytes: keep them in memory, reading no further than the size limit allows.
-        data = _read_at_most(file, MAX_IMAGE_BYTES + 1, label, field)
-        if len(data) > MAX_IMAGE_BYTES:
+        data = _read_at_most(file, rule.max_bytes, label, field)
+        if rule.max_bytes is not None and len(data) > rule.max_bytes:
             raise InvalidRequestError(
-                field, f"{label} is more than the 50 MB limit ({MAX_IMAGE_BYTES:,} bytes)"
+                field, f"{label} is larger than the limit of {rule.max_bytes:,} bytes"
             )
-        return _from_buffer(data, name, field, label)
+        return _from_buffer(data, name, field, rule, label)
     start = file.tell()
     file.seek(0, os.SEEK_END)
     size = max(file.tell() - start, 0)
     file.seek(start)
-    _check_size(size, label, field)
+    _check_size(size, label, field, rule)
     head = file.read(_HEAD_BYTES)
     file.seek(start)
     if not isinstance(head, bytes | bytearray):
         raise _text_mode(label, field)
     source = _FileSource(file, start, size, label, field)
-    return _part(field, label, name, bytes(head), size=size, source=source)
+    return _part(field, rule, label, name, bytes(head), size=size, source=source)
 
 
 def _file_label(file: object) -> str:
@@ -271,10 +278,12 @@ def _text_mode(label: str, field: str) -> InvalidRequestTypeError:
     )
 
 
-def _read_at_most(file: Any, limit: int, label: str, field: str) -> bytearray:
+def _read_at_most(file: Any, limit: int | None, label: str, field: str) -> bytearray:
+    """The file's bytes, but no more than one past `limit` (None: no limit)."""
     data = bytearray()
-    while len(data) < limit:
-        chunk = file.read(min(CHUNK_SIZE, limit - len(data)))
+    stop = math.inf if limit is None else limit + 1
+    while len(data) < stop:
+        chunk = file.read(int(min(CHUNK_SIZE, stop - len(data))))
         if not chunk:
             break
         if not isinstance(chunk, bytes | bytearray):
@@ -283,25 +292,31 @@ def _read_at_most(file: Any, limit: int, label: str, field: str) -> bytearray:
     return data
 
 
-def _check_size(size: int, label: str, field: str) -> None:
+def _check_size(size: int, label: str, field: str, rule: FileRule) -> None:
     if size == 0:
         raise InvalidRequestError(field, f"{label} is empty")
-    if size > MAX_IMAGE_BYTES:
+    if rule.max_bytes is not None and size > rule.max_bytes:
         raise InvalidRequestError(
             field,
             f"{label} is {size / 2**20:.1f} MB ({size:,} bytes); "
-            f"the limit is 50 MB ({MAX_IMAGE_BYTES:,} bytes)",
+            f"the limit is {rule.max_bytes:,} bytes",
         )
 
 
 def _part(
-    field: str, label: str, filename: str | None, head: bytes, *, size: int, source: _Source
+    field: str,
+    rule: FileRule,
+    label: str,
+    filename: str | None,
+    head: bytes,
+    *,
+    size: int,
+    source: _Source,
 ) -> ImagePart:
     content_type = sniff_image_type(head)
-    if content_type is None:
+    if content_type not in rule.content_types:
         raise InvalidRequestError(
-            field,
-            f"{label} is not a PNG, JPEG or WEBP image (starts with {head[:_SHOWN_BYTES]!r})",
+            field, f"{label} is not {rule.kinds()} (starts with {head[:_SHOWN_BYTES]!r})"
         )
     return ImagePart(field, _with_extension(filename, content_type), content_type, size, source)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -78,8 +78,9 @@ def _positive(text: str) -> int:
 class ImageCommand:
     """A command that calls one operation of the API and saves the images it returns.
 
-    `inputs` are its positional arguments (each the body field of the same name);
-    `-n`, `--size` and `--model` are the operations' fields of those names.
+    Read from the operation's `x-cli` extension in the spec: `inputs` are its
+    positional arguments, the operation's required fields (files first) but `model`;
+    `--model` defaults to the model field's `example`.
     """
 
     name: str
@@ -88,52 +89,63 @@ class ImageCommand:
     inputs: tuple[tuple[str, Callable[[str], Any], str], ...]
     model: str
     doing: str
-    stem: Callable[[argparse.Namespace], str]
+    count: str  # the help text of -n, from the `n` field's range and default
+
+    def stem(self, args: argparse.Namespace) -> str:
+        """The start of the saved files' names: the input image's name, or the prompt."""
+        from ._cli_commands import slug  # noqa: PLC0415 - keeps `--help` fast
+
+        for name, kind, _ in self.inputs:
+            if kind is Path:
+                return f"{slug(getattr(args, name).stem)}-{self.name}"
+        return slug(str(getattr(args, self.inputs[0][0])))
 
 
-def _slug(text: str) -> str:
-    from ._cli_commands import slug  # noqa: PLC0415 - keeps `--help` fast
+def _count_help(n_field: Mapping[str, Any]) -> str:
+    low, high, default = (n_field.get(key) for key in ("minimum", "maximum", "default"))
+    return f"how many images ({low}-{high}; the API's default: {default})"
 
-    return slug(text)
 
+def image_commands() -> tuple[ImageCommand, ...]:
+    """One command per operation the spec gives an `x-cli` extension."""
+    from ._spec import load_spec, operations  # noqa: PLC0415 - only commands that run need it
 
-_IMAGE_FILE = "a PNG, JPEG or WEBP file under 50 MB"
-IMAGE_COMMANDS = (
-    ImageCommand(
-        "generate",
-        "create images from a prompt, save them",
-        ("images", "generations"),
-        (("prompt", str, "what to draw"),),
-        "openai/gpt-image-1",
-        "generating",
-        lambda args: _slug(args.prompt),
-    ),
-    ImageCommand(
-        "variation",
-        "create variations of an image, save them",
-        ("images", "variations"),
-        (("image", Path, _IMAGE_FILE),),
-        "openai/dall-e-2",
-        "making variations",
-        lambda args: f"{_slug(args.image.stem)}-variation",
-    ),
-    ImageCommand(
-        "edit",
-        "edit an image as a prompt says, save the result",
-        ("images", "edits"),
-        (("image", Path, _IMAGE_FILE), ("prompt", str, "what to change")),
-        "openai/gpt-image-1",
-        "editing",
-        lambda args: f"{_slug(args.image.stem)}-edit",
-    ),
-)
+    spec = load_spec()
+    commands = []
+    for operation in operations().values():
+        cli = spec["paths"][operation.path][operation.method.lower()].get("x-cli")
+        if cli is None:
+            continue
+        schema = spec["components"]["schemas"][operation.request_schema]
+        required = [name for name in schema["required"] if name != "model"]
+        inputs = tuple(
+            (name, Path, rule.describe())
+            for name, rule in operation.files.items()
+            if name in required
+        ) + tuple(
+            (name, str, cli.get("arguments", {}).get(name, name))
+            for name in required
+            if name not in operation.files
+        )
+        commands.append(
+            ImageCommand(
+                name=cli["command"],
+                help=cli["help"],
+                operation=tuple(operation.path.removeprefix("/v2/router/").split("/")),
+                inputs=inputs,
+                model=schema["properties"]["model"]["example"],
+                doing=cli["doing"],
+                count=_count_help(schema["properties"].get("n", {})),
+            )
+        )
+    return tuple(commands)
 
 
 def _image_command(commands: Any, command: ImageCommand) -> None:
     parser = commands.add_parser(command.name, help=command.help)
     for name, kind, text in command.inputs:
         parser.add_argument(name, type=kind, help=text)
-    parser.add_argument("-n", type=_positive, help="how many images (1-10; the API's default: 1)")
+    parser.add_argument("-n", type=_positive, help=command.count)
     parser.add_argument("--size", help="image size, such as 1024x1024")
     parser.add_argument(
         "--model", default=command.model, help=f"the model (default: {command.model})"
@@ -154,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    for command in IMAGE_COMMANDS:
+    for command in image_commands():
         _image_command(commands, command)
 
     serve = commands.add_parser("serve", help="run a local orq router (LocalRouter) until Ctrl-C")
@@ -193,7 +205,7 @@ def _api_key_required() -> None:
 def _run(args: argparse.Namespace) -> None:
     from . import _cli_commands  # noqa: PLC0415 - keeps `--help` and usage errors fast
 
-    image_command = next((c for c in IMAGE_COMMANDS if c.name == args.command), None)
+    image_command = next((c for c in image_commands() if c.name == args.command), None)
     if image_command is not None:
         _api_key_required()
         fields = {name: getattr(args, name) for name, _, _ in image_command.inputs}

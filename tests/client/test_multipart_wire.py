@@ -23,7 +23,14 @@ from orq_images import InvalidRequestError, InvalidRequestTypeError, _multipart
 from orq_images._multipart import MultipartStream, form_fields
 from orq_images._upload import prepare_image
 from tests.support.server import LoopbackServer, RecordedRequest
-from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send_stream, stream_request
+from tests.support.uploads import (
+    IMAGE_RULE,
+    image_part,
+    jpeg_bytes,
+    png_bytes,
+    send_stream,
+    stream_request,
+)
 
 ROUTING = {
     "orq": {
@@ -58,7 +65,9 @@ def server() -> Iterator[LoopbackServer]:
 
 
 def image_stream(fields: list[tuple[str, str]], image: object = None) -> MultipartStream:
-    return MultipartStream(fields, [("image", prepare_image(image or png_bytes()))])
+    return MultipartStream(
+        fields, [("image", prepare_image(image or png_bytes(), field="image", rule=IMAGE_RULE))]
+    )
 
 
 # -- form fields ------------------------------------------------------------------------
@@ -136,7 +145,12 @@ def test_a_body_without_an_image_or_without_fields_is_well_formed(
 ) -> None:
     received = send_stream(server, MultipartStream([("model", "m")], []))
     assert [(p.name, p.text) for p in received.parts()] == [("model", "m")]
-    received = send_stream(server, MultipartStream([], [("image", prepare_image(png_bytes()))]))
+    received = send_stream(
+        server,
+        MultipartStream(
+            [], [("image", prepare_image(png_bytes(), field="image", rule=IMAGE_RULE))]
+        ),
+    )
     assert [p.name for p in received.parts()] == ["image"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from orq_images import InternalServerError, Orq, RateLimitError, RetryConfig
 from orq_images._retry import next_delay, retry_after_seconds
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, AsyncHttpFactory
 from tests.support.server import LoopbackServer, Reply
 
 FAST = RetryConfig(backoff_initial=0.01, backoff_max=0.02)
@@ -134,11 +134,15 @@ def test_retries_reject_nonsense() -> None:
         RetryConfig(max_retries=-1)
 
 
-async def test_async_client_retries_too(server: LoopbackServer) -> None:
+async def test_async_client_retries_too(
+    server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
     from orq_images import AsyncOrq
 
     server.queue(Reply(502), Reply(504))
-    async with AsyncOrq(server_url=server.url, retry_config=FAST) as orq:
+    async with AsyncOrq(
+        server_url=server.url, retry_config=FAST, http_client=async_http_factory()
+    ) as orq:
         result = await orq.router.images.generations.create(prompt="p", model="m")
     assert result.created == 1_732_233_600
     assert len(server.requests) == 3

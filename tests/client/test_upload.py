@@ -12,14 +12,23 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError
 from orq_images._multipart import MultipartStream
-from orq_images._upload import CHUNK_SIZE, MAX_IMAGE_BYTES, WRITE_SIZE, prepare_image
+from orq_images._upload import CHUNK_SIZE, WRITE_SIZE, prepare_image
 from orq_images.types import File
 from tests.support.server import LoopbackServer
-from tests.support.uploads import image_part, jpeg_bytes, png_bytes, send, send_stream, webp_bytes
+from tests.support.uploads import (
+    IMAGE_RULE,
+    image_part,
+    jpeg_bytes,
+    png_bytes,
+    send,
+    send_stream,
+    webp_bytes,
+)
 
 
 @pytest.fixture
@@ -132,7 +141,7 @@ def test_a_file_object_is_sent_from_its_position_on_every_pass(server: LoopbackS
     data = png_bytes(2 * CHUNK_SIZE)
     buffer = io.BytesIO(b"a header the caller skipped" + data)
     buffer.seek(27)
-    prepared = prepare_image(buffer)
+    prepared = prepare_image(buffer, field="image", rule=IMAGE_RULE)
     assert buffer.tell() == 27, "checking the image must not move the caller's file"
     assert prepared.size == len(data)
     stream = MultipartStream([], [("image", prepared)])
@@ -154,7 +163,9 @@ def test_an_unseekable_file_is_read_once_and_resent_identically(server: Loopback
         writer.write(data)  # fits a pipe's 64 KiB buffer: no reader thread needed
     with os.fdopen(read_end, "rb") as pipe:
         assert not pipe.seekable()
-        stream = MultipartStream([], [("image", prepare_image(pipe))])
+        stream = MultipartStream(
+            [], [("image", prepare_image(pipe, field="image", rule=IMAGE_RULE))]
+        )
     # the pipe is closed now; its bytes were kept, so every pass still has them
     first, second = send_stream(server, stream), send_stream(server, stream)
     assert image_part(first).value == data
@@ -164,7 +175,7 @@ def test_an_unseekable_file_is_read_once_and_resent_identically(server: Loopback
 
 def test_bytes_are_sliced_never_copied() -> None:
     for data in (png_bytes(4 * WRITE_SIZE), bytearray(png_bytes(4 * WRITE_SIZE))):
-        chunks = list(prepare_image(data).chunks())
+        chunks = list(prepare_image(data, field="image", rule=IMAGE_RULE).chunks())
         assert len(chunks) == 5
         assert all(isinstance(c, memoryview) and c.obj is data for c in chunks)
         assert b"".join(chunks) == data
@@ -172,22 +183,30 @@ def test_bytes_are_sliced_never_copied() -> None:
 
 def test_a_small_upload_is_one_write_and_a_large_one_goes_uncopied(png_file: Path) -> None:
     small = png_bytes(100 * 1024)
-    (body,) = MultipartStream([("model", "m")], [("image", prepare_image(small))])
+    (body,) = MultipartStream(
+        [("model", "m")], [("image", prepare_image(small, field="image", rule=IMAGE_RULE))]
+    )
     assert small in bytes(body)  # head, image and closing boundary in one socket write
 
     large = png_bytes(3 * WRITE_SIZE)
-    chunks = list(MultipartStream([("model", "m")], [("image", prepare_image(large))]))
+    chunks = list(
+        MultipartStream(
+            [("model", "m")], [("image", prepare_image(large, field="image", rule=IMAGE_RULE))]
+        )
+    )
     slices = [c for c in chunks if isinstance(c, memoryview) and c.obj is large]
     assert sum(len(c) for c in slices) >= 3 * WRITE_SIZE  # the image itself never copied
     assert all(len(c) <= WRITE_SIZE for c in chunks)
 
-    from_file = list(MultipartStream([], [("image", prepare_image(png_file))]))
+    from_file = list(
+        MultipartStream([], [("image", prepare_image(png_file, field="image", rule=IMAGE_RULE))])
+    )
     assert all(len(c) <= WRITE_SIZE for c in from_file)
     assert len(from_file) < png_file.stat().st_size / CHUNK_SIZE  # reads joined into writes
 
 
 def test_parts_know_their_size_and_describe_themselves_without_content(png_file: Path) -> None:
-    part = prepare_image(png_file)
+    part = prepare_image(png_file, field="image", rule=IMAGE_RULE)
     assert part.size == png_file.stat().st_size
     assert repr(part) == (
         f"ImagePart(field='image', filename='photo.png', content_type='image/png', "
@@ -205,7 +224,7 @@ def _bad_inputs(tmp_path: Path, text_file: object) -> list[tuple[object, type[Ex
     empty.touch()
     huge = tmp_path / "huge.png"
     with huge.open("wb") as file:
-        file.truncate(MAX_IMAGE_BYTES + 1)  # sparse: no disk space, no time
+        file.truncate(IMAGE_RULE.max_bytes + 1)  # sparse: no disk space, no time
     closed = io.BytesIO(png_bytes())
     closed.close()
     return [
@@ -228,7 +247,7 @@ def _bad_inputs(tmp_path: Path, text_file: object) -> list[tuple[object, type[Ex
         (
             huge,
             InvalidRequestError,
-            f"image: {huge} is 50.0 MB (52,428,801 bytes); the limit is 50 MB (52,428,800 bytes)",
+            f"image: {huge} is 50.0 MB (52,428,800 bytes); the limit is 52,428,799 bytes",
         ),
         (5, InvalidRequestTypeError, "image: expected a path, bytes, a binary file object"),
         (None, InvalidRequestTypeError, "got NoneType None"),
@@ -262,26 +281,43 @@ def test_bad_images_are_refused_naming_the_field_and_file_before_sending(
 
 def test_type_errors_are_also_type_errors_and_value_errors() -> None:
     with pytest.raises(TypeError):
-        prepare_image(3.5)
+        prepare_image(3.5, field="image", rule=IMAGE_RULE)
     with pytest.raises(ValueError, match="no such file"):
-        prepare_image("missing.png")
+        prepare_image("missing.png", field="image", rule=IMAGE_RULE)
 
 
 def test_errors_carry_the_field_they_were_asked_for() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        prepare_image(b"not an image", field="mask")
+        prepare_image(b"not an image", field="mask", rule=IMAGE_RULE)
     assert caught.value.field == "mask"
     assert str(caught.value) == (
         "mask: the image data is not a PNG, JPEG or WEBP image (starts with b'not an i')"
     )
 
 
-def test_exactly_50_mb_is_allowed(tmp_path: Path) -> None:
-    path = tmp_path / "limit.png"
-    with path.open("wb") as file:
-        file.write(png_bytes(0))
-        file.truncate(MAX_IMAGE_BYTES)
-    assert prepare_image(path).size == MAX_IMAGE_BYTES
+def test_the_client_and_the_local_router_agree_on_the_size_limit(tmp_path: Path) -> None:
+    """Both read the limit from the spec: a file of exactly x-max-bytes goes through
+    both, one byte more is refused by both."""
+    from orq_images.testing import LocalRouter
+
+    at_limit, over = tmp_path / "limit.jpg", tmp_path / "over.jpg"
+    for path, size in ((at_limit, IMAGE_RULE.max_bytes), (over, IMAGE_RULE.max_bytes + 1)):
+        with path.open("wb") as file:
+            file.write(jpeg_bytes())  # LocalRouter decodes PNGs, not JPEGs
+            file.truncate(size)  # sparse: no disk space
+    assert prepare_image(at_limit, field="image", rule=IMAGE_RULE).size == IMAGE_RULE.max_bytes
+    with pytest.raises(InvalidRequestError, match=f"the limit is {IMAGE_RULE.max_bytes:,} bytes"):
+        prepare_image(over, field="image", rule=IMAGE_RULE)
+    with LocalRouter() as router, httpx2.Client(base_url=router.url, timeout=60) as http:
+        for path, expected in ((at_limit, 200), (over, 400)):
+            with path.open("rb") as file:
+                answer = http.post(
+                    "/v2/router/images/variations",
+                    headers={"Authorization": "Bearer k"},
+                    data={"model": "openai/dall-e-2", "response_format": "b64_json"},
+                    files={"image": ("limit.jpg", file, "image/jpeg")},
+                )
+            assert answer.status_code == expected, answer.text
 
 
 def test_an_endless_unseekable_stream_stops_at_the_limit() -> None:
@@ -295,22 +331,24 @@ def test_an_endless_unseekable_stream_stops_at_the_limit() -> None:
             return bytes(size)  # the size is checked before the content
 
     source = Endless()
-    with pytest.raises(InvalidRequestError, match="is more than the 50 MB limit"):
-        prepare_image(source)
-    assert source.served == MAX_IMAGE_BYTES + 1
+    with pytest.raises(InvalidRequestError, match="is larger than the limit of"):
+        prepare_image(source, field="image", rule=IMAGE_RULE)
+    assert source.served == IMAGE_RULE.max_bytes + 1
 
 
 def test_a_file_that_changes_after_the_check_fails_the_send_by_name(
     server: LoopbackServer, png_file: Path
 ) -> None:
-    stream = MultipartStream([], [("image", prepare_image(png_file))])
+    stream = MultipartStream(
+        [], [("image", prepare_image(png_file, field="image", rule=IMAGE_RULE))]
+    )
     with png_file.open("ab") as file:
         file.write(b"more")
     with pytest.raises(InvalidRequestError, match=r"photo\.png changed while the request"):
         send_stream(server, stream)
 
     buffer = io.BytesIO(png_bytes(CHUNK_SIZE))
-    stream = MultipartStream([], [("image", prepare_image(buffer))])
+    stream = MultipartStream([], [("image", prepare_image(buffer, field="image", rule=IMAGE_RULE))])
     buffer.truncate(100)
     with pytest.raises(InvalidRequestError, match="got shorter than its"):
         send_stream(server, stream)

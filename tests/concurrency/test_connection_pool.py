@@ -16,8 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx2
 import pytest
 
-from orq_images import DEFAULT_CONNECTION_LIMITS, AsyncOrq, Orq, OrqError, RetryConfig
-from tests.conftest import image_response
+from orq_images import (
+    DEFAULT_CONNECTION_LIMITS,
+    AsyncOrq,
+    DefaultAioHttpClient,
+    Orq,
+    OrqError,
+    RetryConfig,
+)
+from tests.conftest import AsyncHttpFactory, image_response
 from tests.support.server import LoopbackServer, Reply
 
 CALLS = 500
@@ -41,8 +48,12 @@ def test_the_default_pool_is_wide_and_keeps_every_connection_alive() -> None:
     assert DEFAULT_CONNECTION_LIMITS.keepalive_expiry == 5.0
 
 
-async def test_500_tasks_share_at_most_100_connections(slow_server: LoopbackServer) -> None:
-    async with AsyncOrq(server_url=slow_server.url, retry_config=NO_RETRIES) as orq:
+async def test_500_tasks_share_at_most_100_connections(
+    slow_server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
+    async with AsyncOrq(
+        server_url=slow_server.url, retry_config=NO_RETRIES, http_client=async_http_factory()
+    ) as orq:
 
         async def burst() -> None:
             create = orq.router.images.generations.create
@@ -56,6 +67,19 @@ async def test_500_tasks_share_at_most_100_connections(slow_server: LoopbackServ
 
         await burst()
         assert ports(slow_server, CALLS) <= first  # kept alive: no new connection
+
+
+async def test_the_aiohttp_pool_takes_the_limits_it_is_given(slow_server: LoopbackServer) -> None:
+    limits = httpx2.Limits(max_connections=8, max_keepalive_connections=8)
+    async with AsyncOrq(
+        server_url=slow_server.url,
+        retry_config=NO_RETRIES,
+        http_client=DefaultAioHttpClient(limits=limits),
+    ) as orq:
+        create = orq.router.images.generations.create
+        await asyncio.gather(*(create(prompt=f"p{i}", model="m") for i in range(40)))
+    assert len(ports(slow_server)) <= 8
+    assert slow_server.peak_in_flight == 8
 
 
 def test_200_threads_share_at_most_100_connections(slow_server: LoopbackServer) -> None:

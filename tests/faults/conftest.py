@@ -1,4 +1,16 @@
-"""What the fault tests share: a fast, jitter-free retry policy and ways to time attempts."""
+"""What the fault tests share: a fast, jitter-free retry policy and ways to time attempts.
+
+Every async guarantee is tested on both async transports, the SDK's own httpx2
+client and `DefaultAioHttpClient` (aiohttp). Two fixtures do it:
+
+- `call` (and `generate`, built on it) runs each test three times: sync, and async
+  on each transport (`call.transport` is "sync", "httpx2" or "aiohttp");
+- `async_http_factory` (tests/conftest.py) is for a test that makes its own
+  AsyncOrq: `AsyncOrq(..., http_client=async_http_factory())` runs it once per
+  transport (`async_http_factory.transport` names which).
+
+A new async test gets both transports by taking one of them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +23,7 @@ from typing import Any
 import pytest
 
 from orq_images import AsyncOrq, Orq, RetryConfig
+from tests.conftest import ASYNC_TRANSPORTS, AsyncHttpFactory
 from tests.support.server import LoopbackServer
 
 # Backoff waits of 0.05 s then 0.1 s, exactly: the tests check the waits, not just the count.
@@ -27,29 +40,39 @@ def orq(server: LoopbackServer) -> Iterator[Orq]:
         yield client
 
 
-Call = Callable[..., Any]
 Generate = Callable[..., Any]
 
 
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Call:
+class Call:
     """`call(endpoint, params, **client_options)`: one call on a fresh Orq, or AsyncOrq.
 
-    `endpoint` is "generations" or "variations"; the client points at `server`
-    unless the options say otherwise.
+    `endpoint` is "generations" or "variations"; the client points at `url` unless
+    the options say otherwise. `transport` is "sync", or the async transport.
     """
 
-    def sync_call(endpoint: str, params: dict[str, Any], **options: Any) -> Any:
-        with Orq(**{"server_url": server.url, **options}) as orq:
-            return getattr(orq.router.images, endpoint).create(**params)
+    def __init__(self, transport: str, url: str) -> None:
+        self.transport = transport
+        self.url = url
 
-    async def async_call(endpoint: str, params: dict[str, Any], **options: Any) -> Any:
-        async with AsyncOrq(**{"server_url": server.url, **options}) as orq:
+    def __call__(self, endpoint: str, params: dict[str, Any], **options: Any) -> Any:
+        options = {"server_url": self.url, **options}
+        if self.transport == "sync":
+            with Orq(**options) as orq:
+                return getattr(orq.router.images, endpoint).create(**params)
+        return asyncio.run(self._async_call(endpoint, params, options))
+
+    async def _async_call(
+        self, endpoint: str, params: dict[str, Any], options: dict[str, Any]
+    ) -> Any:
+        http = AsyncHttpFactory(self.transport)()
+        async with AsyncOrq(**options, http_client=http) as orq:
             return await getattr(orq.router.images, endpoint).create(**params)
 
-    if request.param == "sync":
-        return sync_call
-    return lambda *args, **options: asyncio.run(async_call(*args, **options))
+
+@pytest.fixture(params=["sync", *ASYNC_TRANSPORTS])
+def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Call:
+    """One call, sync or async on each async transport (see Call)."""
+    return Call(request.param, server.url)
 
 
 @pytest.fixture

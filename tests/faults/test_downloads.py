@@ -19,6 +19,7 @@ import pytest
 
 from orq_images import (
     APIConnectionError,
+    APIResponseValidationError,
     AsyncOrq,
     DownloadError,
     NotFoundError,
@@ -27,7 +28,7 @@ from orq_images import (
     RetryConfig,
 )
 from orq_images.models import Image
-from tests.conftest import PNG_1X1
+from tests.conftest import PNG_1X1, AsyncHttpFactory
 from tests.faults.conftest import FAST
 from tests.support.server import LoopbackServer, Reply
 
@@ -236,10 +237,12 @@ def test_after_closing_a_given_http_client_the_error_says_so(server: LoopbackSer
 
 
 def test_async_downloads_are_checked_and_streamed_alike(
-    server: LoopbackServer, tmp_path: Path
+    server: LoopbackServer, tmp_path: Path, async_http_factory: AsyncHttpFactory
 ) -> None:
     async def main() -> None:
-        async with AsyncOrq(server_url=server.url, max_response_bytes=10_000) as orq:
+        async with AsyncOrq(
+            server_url=server.url, max_response_bytes=10_000, http_client=async_http_factory()
+        ) as orq:
             server.queue(_url_answer(server.url + "/files/a.png"))
             image = (await orq.router.images.generations.create(**PARAMS)).data[0]
             server.queue(Reply(302, b"", {"Location": "/files/b.png"}), Reply(200, PNG_1X1, PNG))
@@ -260,13 +263,14 @@ def test_async_downloads_are_checked_and_streamed_alike(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
 
 
-def test_a_compression_bomb_stops_at_the_limit(server: LoopbackServer) -> None:
-    from orq_images import APIResponseValidationError
-
+def _bomb() -> Reply:
     bomb = gzip.compress(b"{" + b" " * 50_000_000 + b"}", compresslevel=9)
     assert len(bomb) < 100_000
-    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-    server.queue(Reply(200, bomb, headers))
+    return Reply(200, bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+
+
+def test_a_compression_bomb_stops_at_the_limit(server: LoopbackServer) -> None:
+    server.queue(_bomb())
     with Orq(server_url=server.url, max_response_bytes=1_000_000) as orq:
 
         def refused() -> None:
@@ -275,3 +279,46 @@ def test_a_compression_bomb_stops_at_the_limit(server: LoopbackServer) -> None:
 
         _, peak = _extra_peak(refused)
     assert peak < 8 * 2**20  # stopped near the limit, not after inflating 50 MB
+
+
+def test_a_compression_bomb_stops_at_the_limit_async(
+    server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
+    server.queue(_bomb())
+
+    async def refused() -> None:
+        async with AsyncOrq(
+            server_url=server.url, max_response_bytes=1_000_000, http_client=async_http_factory()
+        ) as orq:
+            with pytest.raises(APIResponseValidationError, match="max_response_bytes"):
+                await orq.router.images.generations.create(**PARAMS)
+
+    _, peak = _extra_peak(lambda: asyncio.run(refused()))
+    assert peak < 8 * 2**20
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/iam",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://[::ffff:169.254.169.254]/x.png",
+    ],
+)
+def test_async_clients_refuse_link_local_addresses_too(
+    server: LoopbackServer, url: str, async_http_factory: AsyncHttpFactory
+) -> None:
+    async def main() -> None:
+        async with AsyncOrq(server_url=server.url, http_client=async_http_factory()) as orq:
+            server.queue(_url_answer(url))
+            image = (await orq.router.images.generations.create(**PARAMS)).data[0]
+            with pytest.raises(DownloadError, match="link-local or cloud-metadata"):
+                await image.ato_bytes()
+            server.queue(_url_answer(server.url + "/files/a.png"))
+            image = (await orq.router.images.generations.create(**PARAMS)).data[0]
+            server.queue(Reply(302, b"", {"Location": "http://169.254.169.254/latest/"}))
+            with pytest.raises(DownloadError, match="link-local"):
+                await image.ato_bytes()
+
+    asyncio.run(main())
+    assert not any(r.method == "GET" and "169.254" in r.path for r in server.requests)

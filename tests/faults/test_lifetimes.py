@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
+import sys
 import warnings
 
 import httpx2
 import pytest
 
-from orq_images import AsyncOrq, Orq, OrqError
+from orq_images import AsyncOrq, DefaultAioHttpClient, Orq, OrqError
+from tests.conftest import AsyncHttpFactory
 from tests.support.server import LoopbackServer, Reply
 
 PARAMS = {"prompt": "a fox", "model": "openai/gpt-image-1"}
@@ -25,14 +28,31 @@ def test_a_call_after_close_says_the_client_was_closed(server: LoopbackServer) -
     assert server.requests == []
 
 
-def test_a_call_after_close_on_the_async_client(server: LoopbackServer) -> None:
+def test_a_call_after_close_on_the_async_client(
+    server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
     async def main() -> None:
-        async with AsyncOrq(server_url=server.url) as orq:
-            pass
+        async with AsyncOrq(server_url=server.url, http_client=async_http_factory()) as orq:
+            await orq.router.images.generations.create(**PARAMS)
+        assert orq._http.is_closed  # its own connections, aiohttp's included, went with it
         with pytest.raises(OrqError, match="AsyncOrq client was closed"):
             await orq.router.images.generations.create(**PARAMS)
 
     asyncio.run(main())
+    assert len(server.requests) == 1
+
+
+def test_without_aiohttp_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if it were not installed
+    with pytest.raises(OrqError, match=re.escape('pip install "orq-images[aiohttp]"')):
+        DefaultAioHttpClient()
+
+
+def test_the_aiohttp_pool_takes_its_limits_itself(server: LoopbackServer) -> None:
+    with pytest.raises(OrqError, match="set the limits of the http_client"):
+        AsyncOrq(http_client=DefaultAioHttpClient(), connection_limits=httpx2.Limits())
+    with pytest.raises(OrqError, match=r"limits: expected an httpx2\.Limits"):
+        DefaultAioHttpClient(limits=10)  # type: ignore[arg-type]
 
 
 def test_a_call_through_a_closed_http_client_says_so(server: LoopbackServer) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from orq_images import AsyncOrq, Orq
+from tests.conftest import AsyncHttpFactory
 from tests.support.server import LoopbackServer
 
 PARAMS = {"prompt": "a fox", "model": "openai/gpt-image-1"}
@@ -94,13 +95,32 @@ def test_calls_go_through_the_proxy_the_environment_names(
     assert len(server.requests) == 1
 
 
-def test_async_calls_too(proxy: CountingProxy, server: LoopbackServer) -> None:
+def test_async_calls_too(
+    proxy: CountingProxy, server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
     async def main() -> None:
-        async with AsyncOrq(server_url=server.url) as orq:
+        async with AsyncOrq(server_url=server.url, http_client=async_http_factory()) as orq:
             await orq.router.images.generations.create(**PARAMS)
 
     asyncio.run(main())
     assert proxy.seen == [f"{server.url}/v2/router/images/generations"]
+
+
+def test_async_calls_honour_no_proxy(
+    proxy: CountingProxy,
+    server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+    async_http_factory: AsyncHttpFactory,
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    async def main() -> None:
+        async with AsyncOrq(server_url=server.url, http_client=async_http_factory()) as orq:
+            await orq.router.images.generations.create(**PARAMS)
+
+    asyncio.run(main())
+    assert proxy.seen == []
+    assert len(server.requests) == 1
 
 
 def test_no_proxy_is_honoured(

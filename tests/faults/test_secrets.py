@@ -53,9 +53,10 @@ def test_the_key_is_in_no_log_record_and_no_error_text(
     # The key did go out, so the check below is not vacuous.
     assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in server.requests)
     loggers = {record.name.split(".")[0] for record in caplog.records}
-    assert "httpcore2" in loggers  # DEBUG records of the HTTP stack were captured
-    if server.requests and scenario not in ("reset", "hang"):
-        assert "httpx2" in loggers  # it logs each answered request
+    if call.transport != "aiohttp":  # aiohttp's client logs nothing of a request
+        assert "httpcore2" in loggers  # DEBUG records of the HTTP stack were captured
+        if server.requests and scenario not in ("reset", "hang"):
+            assert "httpx2" in loggers  # it logs each answered request
     for record in caplog.records:
         assert API_KEY not in record.getMessage()
         assert API_KEY not in repr(record.args)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from orq_images import APITimeoutError, AsyncOrq, Orq, RetryConfig
-from tests.conftest import PNG_1X1
+from tests.conftest import ASYNC_TRANSPORTS, PNG_1X1, AsyncHttpFactory
 from tests.faults.conftest import SLACK
 
 NO_RETRIES = RetryConfig(max_retries=0)
@@ -101,9 +101,10 @@ def read_slowly(connection: socket.socket, stop: threading.Event) -> None:
 Run = Callable[..., float]
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", *ASYNC_TRANSPORTS])
 def run(request: pytest.FixtureRequest) -> Iterator[Run]:
-    """`run(url, endpoint, params, timeout_ms)`: seconds one call took to time out, sync or async.
+    """`run(url, endpoint, params, timeout_ms)`: seconds one call took to time out, sync or
+    async on each async transport.
 
     Only the call is timed: making the client (its TLS context) is not part of it.
     """
@@ -117,7 +118,12 @@ def run(request: pytest.FixtureRequest) -> Iterator[Run]:
             return time.monotonic() - started
 
     async def async_run(url: str, endpoint: str, params: dict[str, Any], timeout_ms: int) -> float:
-        async with AsyncOrq(server_url=url, timeout_ms=timeout_ms, retry_config=NO_RETRIES) as orq:
+        async with AsyncOrq(
+            server_url=url,
+            timeout_ms=timeout_ms,
+            retry_config=NO_RETRIES,
+            http_client=AsyncHttpFactory(request.param)(),
+        ) as orq:
             create = getattr(orq.router.images, endpoint).create
             started = time.monotonic()
             with pytest.raises(APITimeoutError):

@@ -250,6 +250,10 @@ def call(orq: Orq) -> None:
 """
 
 
+SPEC_SERVER = "https://images.example.test"
+SPEC_MAX_BYTES = 4096
+
+
 def _maintainers_spec() -> dict[str, Any]:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     schemas = spec["components"]["schemas"]
@@ -258,9 +262,13 @@ def _maintainers_spec() -> dict[str, Any]:
         "minimum": 0,
         "description": "A seed for repeatable images.",
     }
+    # Facts the spec states, changed: the client and LocalRouter must follow them.
+    spec["servers"][0]["url"] = SPEC_SERVER
+    schemas["CreateImageVariationRequest"]["properties"]["image"]["x-max-bytes"] = SPEC_MAX_BYTES
     variations = spec["paths"]["/v2/router/images/variations"]["post"]
     upscale = json.loads(json.dumps(variations))
     upscale["operationId"] = "createImageUpscale"
+    upscale["x-cli"] = {"command": "upscale", "help": "upscale an image", "doing": "upscaling"}
     upscale["summary"] = "Upscale an image"
     schema = upscale["requestBody"]["content"]["multipart/form-data"]
     schema["schema"]["$ref"] = "#/components/schemas/CreateImageUpscaleRequest"
@@ -358,6 +366,16 @@ with LocalRouter() as router, Orq(api_key="k", server_url=router.url) as orq:
     except Exception as exc:
         bad = f"{type(exc).__name__}: {exc}"
     logged = [r.body for r in router.requests if r.method == "POST"]
+    too_large = PNG + bytes(4097 - len(PNG))
+    try:
+        orq.router.images.variations.create(model="m", image=too_large)
+    except Exception as exc:
+        client_limit = str(exc)
+    import httpx2
+    router_limit = httpx2.post(
+        router.url + "/v2/router/images/variations", headers={"Authorization": "Bearer k"},
+        data={"model": "m"}, files={"image": ("big.png", too_large, "image/png")},
+    ).text
 async_upscale = AsyncOrq(api_key="k").router.images.upscales.create
 print(json.dumps({
     "upscaled": len(res.data),
@@ -366,6 +384,9 @@ print(json.dumps({
     "sent": logged,
     "doc": "factor: How many times larger." in inspect.getdoc(orq.router.images.upscales.create),
     "async": "factor" in inspect.signature(async_upscale).parameters,
+    "client_limit": client_limit,
+    "router_limit": router_limit,
+    "default_server": repr(Orq(api_key="k")),
 }))
 """
 
@@ -387,6 +408,9 @@ def test_the_new_operation_works_on_both_clients_and_the_local_router_answers_it
     assert outcome["sent"][1]["seed"] == 7
     assert outcome["doc"]
     assert outcome["async"]
+    assert outcome["client_limit"].endswith(f"the limit is {SPEC_MAX_BYTES:,} bytes")
+    assert f"over the limit of {SPEC_MAX_BYTES:,}" in outcome["router_limit"]
+    assert outcome["default_server"] == f"Orq(server_url={SPEC_SERVER!r})"
 
 
 def test_pyright_knows_the_type_of_everything_public() -> None:

@@ -8,8 +8,12 @@ import zlib
 import httpx2
 
 from orq_images._multipart import MultipartStream
+from orq_images._spec import operations
 from orq_images._upload import prepare_image
 from tests.support.server import LoopbackServer, Part, RecordedRequest
+
+# What the spec allows in a variation's image: the rule every upload test uses.
+IMAGE_RULE = operations()["createImageVariation"].files["image"]
 
 
 def png_bytes(extra: int = 64) -> bytes:
@@ -40,7 +44,9 @@ def webp_bytes() -> bytes:
 
 def send(server: LoopbackServer, value: object, **fields: str) -> RecordedRequest:
     """Prepare `value`, send it with `fields` through plain httpx, return what arrived."""
-    stream = MultipartStream(list(fields.items()), [("image", prepare_image(value))])
+    stream = MultipartStream(
+        list(fields.items()), [("image", prepare_image(value, field="image", rule=IMAGE_RULE))]
+    )
     return send_stream(server, stream)
 
 

@@ -3,8 +3,9 @@
 `parse` turns the body into fields (and uploaded files) without judging them,
 so the request log can show what arrived even when it is refused; `check`
 then applies the spec's validator and the rules the live API adds on top:
-an uploaded image must be a PNG, JPEG or WEBP file under 50 MB (and a PNG
-must not be broken), and a generation size must be `WIDTHxHEIGHT` (or `auto`).
+an uploaded image must be of a content type and within the size the spec
+states for its field (and a PNG must not be broken), and a generation size
+must be `WIDTHxHEIGHT` (or `auto`).
 """
 
 from __future__ import annotations
@@ -16,19 +17,17 @@ from typing import Any
 
 from .._exceptions import InvalidRequestError
 from .._schema import validator
-from .._spec import Operation
+from .._spec import FileRule, Operation
 from .._upload import sniff_image_type
 from . import _forms, _multipart, _png
 from ._multipart import FormPart
 from ._nulls import refuse_forbidden_nulls
 
-MAX_UPLOAD = 50 * 1024 * 1024
 MAX_PIXELS = 2048 * 2048
 # Uploads above this many pixels are not decoded (Paeth-filtered rows are
 # unfiltered byte by byte in Python); their variations derive from a hash.
 MAX_DECODED_PIXELS = 1536 * 1536
 DEFAULT_SIZE = (1024, 1024)
-_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 _SIZE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 
 
@@ -98,7 +97,7 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
         upload = next(iter(uploads.values()), None)
         source = None
         for name, part in uploads.items():
-            source = _read_image(part, name)
+            source = _read_image(part, name, operation.files[name])
         # Sizes of uploads answer to a fixed list; a generation names any WIDTHxHEIGHT.
         width, height = _size(fields.get("size"), allow_any=not operation.file_fields)
     except InvalidRequestError as exc:
@@ -114,17 +113,20 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
     )
 
 
-def _read_image(upload: FormPart, field: str) -> _png.Picture | None:
-    if upload.content_type not in _IMAGE_TYPES:
+def _read_image(upload: FormPart, field: str, rule: FileRule) -> _png.Picture | None:
+    if upload.content_type not in rule.content_types:
         raise InvalidRequestError(
-            field, f"content type {upload.content_type} is not one of {', '.join(_IMAGE_TYPES)}"
+            field,
+            f"content type {upload.content_type} is not one of {', '.join(rule.content_types)}",
         )
-    if len(upload.value) >= MAX_UPLOAD:
-        raise InvalidRequestError(field, f"{len(upload.value)} bytes is not under 50 MB")
-    kind = sniff_image_type(upload.value)
-    if kind is None:
+    if rule.max_bytes is not None and len(upload.value) > rule.max_bytes:
         raise InvalidRequestError(
-            field, f"{upload.filename!r} is not a PNG, JPEG or WEBP image (by its content)"
+            field, f"{len(upload.value):,} bytes is over the limit of {rule.max_bytes:,}"
+        )
+    kind = sniff_image_type(upload.value)
+    if kind not in rule.content_types:
+        raise InvalidRequestError(
+            field, f"{upload.filename!r} is not {rule.kinds()} (by its content)"
         )
     if kind != "image/png":
         return None

@@ -15,9 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-_DEFAULT_RETRY_COUNT = 3
-_DEFAULT_WEIGHT = 0.5
-_DEFAULT_CACHE_TTL = 1800
+from .._spec import field_default
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,8 @@ def plan(request: Mapping[str, Any], balancer: Balancer) -> Plan:
     """The routing of a validated request."""
     balanced = _setting(request, "load_balancer") or {}
     weighted = tuple(
-        (m["model"], float(m.get("weight", _DEFAULT_WEIGHT))) for m in balanced.get("models", ())
+        (m["model"], float(m.get("weight", field_default("LoadBalancerModel", "weight"))))
+        for m in balanced.get("models", ())
     )
     candidates = balancer.order(weighted) if weighted else [request["model"]]
     candidates += [fallback["model"] for fallback in _setting(request, "fallbacks") or ()]
@@ -120,10 +119,10 @@ def plan(request: Mapping[str, Any], balancer: Balancer) -> Plan:
     cache = _setting(request, "cache") or {}
     return Plan(
         candidates=list(dict.fromkeys(candidates)),
-        retry_count=retry.get("count", _DEFAULT_RETRY_COUNT) if retry else 0,
+        retry_count=retry.get("count", field_default("Retry", "count")) if retry else 0,
         retry_codes=frozenset(retry.get("on_codes", ())),
         call_timeout_ms=timeout.get("call_timeout"),
-        cache_ttl=cache.get("ttl", _DEFAULT_CACHE_TTL) if cache else None,
+        cache_ttl=cache.get("ttl", field_default("Cache", "ttl")) if cache else None,
     )
 
 
