@@ -30,6 +30,7 @@ import httpx2
 from ._exceptions import DownloadError, status_error
 from ._retry import RetryConfig, retry_after_seconds
 from ._send import Flow, Resolve, attempts
+from ._settings import check_host_and_port
 
 if TYPE_CHECKING:
     from ._send import Body, Sink
@@ -72,6 +73,7 @@ def _checked_url(url: str | httpx2.URL) -> httpx2.URL:
         raise DownloadError(f"the image URL is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise DownloadError(f"the image URL must be http or https, got {_shown(parsed)}")
+    check_host_and_port(parsed, lambda problem: DownloadError(f"the image URL {problem}"))
     return parsed
 
 

@@ -28,12 +28,37 @@ _CRLF = b"\r\n"
 
 def form_fields(body: Mapping[str, object]) -> list[tuple[str, str]]:
     """The text form fields for a wire-form request dict, in its order; None is not sent."""
-    return [(name, _field_text(value, name)) for name, value in body.items() if value is not None]
+    return [
+        (encodable(name, name), _field_text(value, name))
+        for name, value in body.items()
+        if value is not None
+    ]
+
+
+def encodable(text: str, path: str) -> str:
+    """`text`, if UTF-8 can encode it; else InvalidRequestError naming `path`.
+
+    Only a lone surrogate cannot be encoded: text decoded with errors="surrogateescape"
+    (a file name or an environment variable that is not UTF-8) or cut between the two
+    halves of a UTF-16 pair.
+    """
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            code = ord(text[exc.start])
+            raise InvalidRequestError(
+                path,
+                f"holds a lone surrogate (U+{code:04X}) at position {exc.start + 1}, which "
+                "UTF-8 cannot encode; it comes from text decoded with "
+                "errors='surrogateescape' or cut mid-character",
+            ) from None
+    return text
 
 
 def _field_text(value: object, path: str) -> str:
     if isinstance(value, str):
-        return value
+        return encodable(value, path)
     # Numbers, booleans, objects and arrays all go as compact JSON text. It is ASCII
     # only, so it reads the same whatever charset a parser assumes for the part.
     return json.dumps(json_ready(value, path), separators=(",", ":"))
@@ -41,7 +66,9 @@ def _field_text(value: object, path: str) -> str:
 
 def json_ready(value: object, path: str) -> object:
     """`value` with whole floats as ints, checked to be JSON; errors name the nested field."""
-    if value is None or isinstance(value, str | bool | int):
+    if isinstance(value, str):
+        return encodable(value, path)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -52,7 +79,7 @@ def json_ready(value: object, path: str) -> object:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidRequestTypeError(path, f"object keys must be strings, got {key!r}")
-            ready[key] = json_ready(item, f"{path}.{key}")
+            ready[encodable(key, path)] = json_ready(item, f"{path}.{key}")
         return ready
     if isinstance(value, list | tuple):
         return [json_ready(item, f"{path}[{index}]") for index, item in enumerate(value)]

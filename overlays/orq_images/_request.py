@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 from typing import Any
@@ -51,26 +52,55 @@ def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> htt
 def _encode_json(body: Mapping[str, Any]) -> bytes:
     try:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-    except (ValueError, TypeError, RecursionError):
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
         # Only on failure: find the offending value, to name its field.
-        from ._multipart import json_ready  # noqa: PLC0415
+        from ._multipart import encodable, json_ready  # noqa: PLC0415
 
         for name, value in body.items():
-            json_ready(value, name)
+            json_ready(value, encodable(name, name))
         raise
 
 
+# RFC 9110 section 5.6.2: a header name is one or more of these.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# The body's framing is the SDK's: another length or coding would cut the request short
+# or run it into the next one on the connection.
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+
+
 def _check_headers(headers: Mapping[str, str]) -> None:
+    """Refuses, naming the header, what would otherwise fail mid-send or go out wrong.
+
+    Values must be ASCII: HTTP gives other bytes no agreed meaning, and the
+    percent-encoding or base64 a server expects is the caller's to choose.
+    """
     for name, value in headers.items():
+        field = f"http_headers[{name!r}]"
         for text in (name, value):
             if not isinstance(text, str):
                 raise InvalidRequestTypeError(
-                    f"http_headers[{name!r}]", f"names and values must be strings, got {text!r}"
+                    field, f"names and values must be strings, got {text!r}"
                 )
             if any(char in text for char in "\r\n\0"):
                 raise InvalidRequestError(
-                    f"http_headers[{name!r}]", "a header name or value cannot contain CR, LF or NUL"
+                    field, "a header name or value cannot contain CR, LF or NUL"
                 )
+        if not _TOKEN.fullmatch(name):
+            raise InvalidRequestError(
+                field,
+                "is not a header name: a name is letters, digits and !#$%&'*+-.^_`|~ only",
+            )
+        if name.lower() in _FRAMING:
+            raise InvalidRequestError(
+                field, "is set by the SDK from the body it sends and cannot be overridden"
+            )
+        if not value.isascii():
+            position = next(i for i, char in enumerate(value, start=1) if not char.isascii())
+            raise InvalidRequestError(
+                field,
+                f"has a non-ASCII character at position {position}; header values must be "
+                "ASCII (percent-encode the text, or send it in the body)",
+            )
 
 
 # Headers the SDK sets itself, in place of any default of the client's.

@@ -10,6 +10,7 @@ that never shows the key or a password, rather than failing later inside httpx
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -23,6 +24,7 @@ from ._version import __version__
 DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 USER_AGENT = f"orq-images/{__version__} python"
+_MAX_PORT = 65535
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,23 @@ def check_base_url(value: object, what: str = "server_url") -> str:
     if url.fragment or "#" in text:
         raise InvalidRequestError(what, "must not have a fragment (#...): give the base URL only")
     if not url.host:
-        raise InvalidRequestError(what, f"has no host: {text!r}")
+        raise InvalidRequestError(what, f"has no host: {_safe(text)!r}")
+    check_host_and_port(url, lambda problem: InvalidRequestError(what, problem))
     return text.rstrip("/")
+
+
+def check_host_and_port(url: httpx2.URL, error: Callable[[str], OrqError]) -> None:
+    """Refuses what httpx2 parses but no connection can use.
+
+    httpx2 keeps a port outside 0-65535 (the socket layer would wrap 99999 round
+    to 34463, or fail deep inside an async backend) and percent-encodes a space in
+    a host name into a name no resolver answers.
+    """
+    port = url.port
+    if port is not None and not 0 < port <= _MAX_PORT:
+        raise error(f"has port {port}; a port is a number from 1 to {_MAX_PORT}")
+    if "%" in url.host:
+        raise error(f"has a space or another character no host name holds: {url.host!r}")
 
 
 def _safe(text: str) -> str:

@@ -318,7 +318,28 @@ def _part(
         raise InvalidRequestError(
             field, f"{label} is not {rule.kinds()} (starts with {head[:_SHOWN_BYTES]!r})"
         )
-    return ImagePart(field, _with_extension(filename, content_type), content_type, size, source)
+    name = _with_extension(filename and _sendable(filename), content_type)
+    return ImagePart(field, name, content_type, size, source)
+
+
+def _sendable(filename: str) -> str:
+    """The name as a part header can carry it: UTF-8, so no lone surrogate.
+
+    A name read from a file system that is not UTF-8 holds each byte it could not
+    decode as a lone surrogate (errors="surrogateescape"): that byte goes
+    percent-encoded, as RFC 7578 section 4.2 allows (b"caf\\xe9.png" is sent as
+    "caf%E9.png"); any other lone surrogate becomes U+FFFD.
+    """
+    if filename.isascii():
+        return filename
+    return "".join(
+        f"%{ord(char) - 0xDC00:02X}"
+        if "\udc80" <= char <= "\udcff"
+        else "\ufffd"
+        if "\ud800" <= char <= "\udfff"
+        else char
+        for char in filename
+    )
 
 
 def _with_extension(filename: str | None, content_type: str) -> str:
