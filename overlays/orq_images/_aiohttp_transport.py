@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx2
 
 from ._exceptions import OrqError
+from ._httpx2_internals import body_bytes
 from ._send import Discard, Receive, Send, _small
 
 if TYPE_CHECKING:
@@ -183,10 +184,10 @@ class DefaultAioHttpClient:
         session = self._session or self._open()
         stream = request.stream
         # A JSON body is one ByteStream: its bytes go as they are.
-        data: Any = stream._stream if isinstance(stream, httpx2.ByteStream) else _Upload(stream)
+        data: Any = body_bytes(stream) if isinstance(stream, httpx2.ByteStream) else _Upload(stream)
         url = request.url
         try:
-            answer = await session._request(
+            answer = await session.request(
                 request.method,
                 str(url),
                 headers=request.headers.multi_items(),

@@ -23,6 +23,7 @@ from typing import Any
 import httpcore2
 import httpx2
 
+from ._httpx2_internals import TransportHookClient, wrap_network_backend
 from ._send import ATTEMPT_DEADLINE
 
 
@@ -95,23 +96,13 @@ class DeadlineBackend(httpcore2.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def _with_deadline_sockets(transport: httpx2.BaseTransport) -> httpx2.BaseTransport:
-    # httpx2 offers no way to choose the network backend of the transports it makes
-    # (one per proxy variable too), so the pool's is wrapped once it is built. Should
-    # a future httpx2 lay its pool out differently, the transport is left as it is and
-    # keeps the per-phase bound (tests/faults/test_whole_call_timeouts.py notices).
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if isinstance(pool, httpcore2.ConnectionPool) and isinstance(backend, httpcore2.NetworkBackend):
-        pool._network_backend = DeadlineBackend(backend)
-    return transport
-
-
-class DeadlineClient(httpx2.Client):
+class DeadlineClient(TransportHookClient):
     """An httpx2.Client, proxy variables and all, whose connections honour ATTEMPT_DEADLINE."""
 
-    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
-        return _with_deadline_sockets(super()._init_transport(*args, **kwargs))
-
-    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
-        return _with_deadline_sockets(super()._init_proxy_transport(*args, **kwargs))
+    def wrap_transport(self, transport: httpx2.BaseTransport) -> httpx2.BaseTransport:
+        # httpx2 offers no way to choose the network backend of the transports it
+        # makes, so each pool's is wrapped once it is built. Should a future httpx2 lay
+        # its pool out differently, the transport keeps the per-phase bound only
+        # (tests/client/test_httpx2_internals.py and the drip tests notice).
+        wrap_network_backend(transport, DeadlineBackend)
+        return transport

@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING
 import httpx2
 
 from ._exceptions import DownloadError, status_error
+from ._httpx2_internals import set_body
 from ._retry import RetryConfig, retry_after_seconds
 from ._send import Flow, Resolve, attempts
 from ._settings import check_host_and_port
@@ -169,7 +170,7 @@ class _ErrorSink:
             self._kept += chunk[:room]
 
     def done(self) -> None:
-        self._response._content = bytes(self._kept)
+        set_body(self._response, bytes(self._kept))
 
 
 class FileBody:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx2
 
 from ._exceptions import OrqError
+from ._httpx2_internals import set_body
 from ._retry import RETRY_EXTENSION, RetryConfig, next_delay
 
 if TYPE_CHECKING:  # protocols for type checkers only: they would cost milliseconds at import
@@ -312,7 +313,7 @@ class _MemorySink:
     def done(self) -> None:
         # What Response.read() does, bounded: the body is then `content` as usual.
         buffer = self._buffer
-        self._response._content = self._first if buffer is None else buffer.getvalue()
+        set_body(self._response, self._first if buffer is None else buffer.getvalue())
 
 
 def _small(response: httpx2.Response) -> bool:

@@ -1,0 +1,64 @@
+"""Every private part of httpx2 and httpcore2 the SDK relies on, and nothing else.
+
+httpx2 has no public way to hand a response the body the SDK read itself (bounded,
+see _send.py) or to choose the network backend of the transports a client builds
+(one per proxy variable, too). The SDK does both here, so that a new httpx2 that
+moves these parts breaks one module: tests/client/test_httpx2_internals.py checks
+each of them against the installed httpx2 and fails loudly, naming the part.
+
+Checked against httpx2 and httpcore2 2.16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+TESTED_WITH = ("2.16",)
+"""The httpx2 (and httpcore2) release series these parts were checked against."""
+
+
+def set_body(response: httpx2.Response, content: bytes) -> None:
+    """Give `response` a body read elsewhere, so that `.content` and `.json()` return it,
+    as `Response.read()` would have left them."""
+    response._content = content
+
+
+def body_bytes(stream: httpx2.ByteStream) -> bytes:
+    """The bytes a ByteStream (a JSON request's body) holds, without copying them."""
+    content: bytes = stream._stream
+    return content
+
+
+def wrap_network_backend(transport: httpx2.BaseTransport, wrap: Callable[[Any], Any]) -> bool:
+    """Put `wrap(backend)` in place of the network backend of `transport`'s pool.
+
+    False, with `transport` left as it is, when its pool is not laid out as in the
+    tested httpx2: the caller then keeps the guarantees that need no wrapping.
+    """
+    import httpcore2  # noqa: PLC0415 - loaded with the first sync client, not with the SDK
+
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(pool, httpcore2.ConnectionPool):
+        return False
+    if not isinstance(backend, httpcore2.NetworkBackend):
+        return False
+    pool._network_backend = wrap(backend)
+    return True
+
+
+class TransportHookClient(httpx2.Client):
+    """An httpx2.Client that passes every transport it builds, the direct one and one
+    per proxy variable, through `wrap_transport` first."""
+
+    def wrap_transport(self, transport: httpx2.BaseTransport) -> httpx2.BaseTransport:
+        return transport
+
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
+        return self.wrap_transport(super()._init_transport(*args, **kwargs))
+
+    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
+        return self.wrap_transport(super()._init_proxy_transport(*args, **kwargs))
