@@ -18,6 +18,7 @@ from ._exceptions import (
     OrqError,
     PermissionDeniedError,
     RateLimitError,
+    SaveError,
     UnprocessableEntityError,
 )
 from ._response import RawResponse
@@ -46,6 +47,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RetryConfig",
+    "SaveError",
     "UnprocessableEntityError",
     "__version__",
 ]

@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING
 
 import httpx2
 
-from ._exceptions import DownloadError, status_error
+from ._exceptions import DownloadError, OrqError, SaveError, status_error
 from ._httpx2_internals import set_body
 from ._retry import RetryConfig, retry_after_seconds
 from ._send import Flow, Resolve, attempts
@@ -208,16 +208,23 @@ def replacing(path: Path) -> Iterator[IO[bytes]]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds.
 
     On any failure the temporary file is removed and an existing `path` is untouched.
+    The temporary name is short (".orq-" and 8 random characters), so that any name
+    the file system takes for `path`, up to its 255-byte limit, can be saved; a
+    failure to write the file is a SaveError naming `path`, not the temporary file.
     """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    temporary = None
     try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".orq-", suffix=".part")
         with os.fdopen(fd, "wb") as file:
             yield file
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    except BaseException as exc:
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        if isinstance(exc, OSError) and not isinstance(exc, OrqError):
+            raise SaveError(exc.errno, f"cannot save the image to {path}: {exc.strerror}") from exc
         raise
 
 

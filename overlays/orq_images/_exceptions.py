@@ -171,6 +171,13 @@ class DownloadError(OrqError):
     """
 
 
+class SaveError(OrqError, OSError):
+    """`save()` could not write the image file; names the path given, and keeps the errno.
+
+    Also an OSError, as the failure of any other file write is.
+    """
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     cls.status_code: cls
     for cls in (
