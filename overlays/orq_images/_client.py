@@ -235,23 +235,23 @@ class _BaseClient:
     def _adownload_http(self) -> AbstractAsyncContextManager[AsyncHttp]:
         raise NotImplementedError
 
-    def to_bytes(self, url: str) -> bytes:
+    def _fetch_bytes(self, url: str) -> bytes:
         with self._download_http() as http, _TransportErrors():
             return drive(http, self._download_flow(url, self._image_in_memory())).content
 
-    def save(self, url: str, path: Path) -> None:
+    def _fetch_to(self, url: str, path: Path) -> None:
         from ._download import replacing  # noqa: PLC0415
 
         with self._download_http() as http, _TransportErrors(), replacing(path) as file:
             drive(http, self._download_flow(url, self._image_in_file(file)))
 
-    async def ato_bytes(self, url: str) -> bytes:
+    async def _afetch_bytes(self, url: str) -> bytes:
         async with self._adownload_http() as http:
             with _TransportErrors():
                 flow = self._download_flow(url, self._image_in_memory())
                 return (await adrive(http, flow)).content
 
-    async def asave(self, url: str, path: Path) -> None:
+    async def _afetch_to(self, url: str, path: Path) -> None:
         from ._download import replacing  # noqa: PLC0415
 
         async with self._adownload_http() as http:

@@ -18,13 +18,13 @@ from typing import Protocol, Self
 class Fetcher(Protocol):
     """Downloads an image URL with the settings of the client that made the response."""
 
-    def to_bytes(self, url: str) -> bytes: ...
+    def _fetch_bytes(self, url: str) -> bytes: ...
 
-    def save(self, url: str, path: Path) -> None: ...
+    def _fetch_to(self, url: str, path: Path) -> None: ...
 
-    async def ato_bytes(self, url: str) -> bytes: ...
+    async def _afetch_bytes(self, url: str) -> bytes: ...
 
-    async def asave(self, url: str, path: Path) -> None: ...
+    async def _afetch_to(self, url: str, path: Path) -> None: ...
 
 
 class ImageFile:
@@ -38,7 +38,7 @@ class ImageFile:
     url: str | None
     _fetcher: Fetcher | None = None
 
-    def bind(self, fetcher: Fetcher) -> Self:
+    def _bind(self, fetcher: Fetcher) -> Self:
         """Download this image's URL through `fetcher`, the client that received it."""
         self._fetcher = fetcher
         return self
@@ -64,7 +64,7 @@ class ImageFile:
         if inline is not None:
             return inline
         url, fetcher = self._source()
-        return fetcher.to_bytes(url)
+        return fetcher._fetch_bytes(url)
 
     async def ato_bytes(self) -> bytes:
         """The image file, downloading its url with the async client when needed."""
@@ -72,7 +72,7 @@ class ImageFile:
         if inline is not None:
             return inline
         url, fetcher = self._source()
-        return await fetcher.ato_bytes(url)
+        return await fetcher._afetch_bytes(url)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the image file to `path` and return it as a Path.
@@ -84,7 +84,7 @@ class ImageFile:
         inline = self._inline_bytes()
         if inline is None:
             url, fetcher = self._source()
-            fetcher.save(url, target)
+            fetcher._fetch_to(url, target)
         else:
             from ._download import replacing  # noqa: PLC0415 - loaded by the first save
 
@@ -98,7 +98,7 @@ class ImageFile:
         inline = self._inline_bytes()
         if inline is None:
             url, fetcher = self._source()
-            await fetcher.asave(url, target)
+            await fetcher._afetch_to(url, target)
             return target
         import asyncio  # noqa: PLC0415 - only async callers pay for importing asyncio
 

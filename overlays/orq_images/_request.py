@@ -263,5 +263,5 @@ def parse_response(
         raise _invalid_body(response, f"{type(exc).__name__}: {exc}", data) from None
     for item in model.data if isinstance(model.data, list) else ():
         if isinstance(item, ImageFile):
-            item.bind(fetcher)
+            item._bind(fetcher)
     return model

@@ -437,3 +437,11 @@ def test_every_async_method_is_a_coroutine_function(segments: tuple[str, ...]) -
     assert inspect.iscoroutinefunction(namespace.create_async)
     assert not inspect.iscoroutinefunction(namespace.create)
     assert not inspect.iscoroutinefunction(namespace.create_detailed)
+
+
+def test_the_clients_public_names_are_their_api_alone() -> None:
+    """The download plumbing images call back into is private, on clients and images."""
+    for client in (Orq(api_key="k"), AsyncOrq(api_key="k")):
+        public = {name for name in dir(client) if not name.startswith("_")}
+        assert public == {"router", "close", "aclose"}, client
+    assert "bind" not in dir(models.Image)
