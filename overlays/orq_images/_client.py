@@ -23,7 +23,7 @@ from contextlib import (
 )
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx2
 
@@ -134,25 +134,62 @@ def _answer_too_large(response: httpx2.Response, limit: int) -> OrqError:
     )
 
 
-class _BaseClient:
-    """What both clients share: settings, request building, parsing, the download flows."""
+HttpT = TypeVar("HttpT", httpx2.Client, AsyncHttp)
+
+
+class _BaseClient(Generic[HttpT]):
+    """What both clients share: their options, request building, parsing, downloads."""
 
     _settings: ClientSettings
     _limits: httpx2.Limits
     _closed: bool = False
     _strict: bool = False
 
-    def _configure(
+    def __init__(
         self,
+        api_key: str | None = None,
         *,
-        api_key: str | None,
-        server_url: str | None,
-        timeout_ms: float | None,
-        retry_config: RetryConfig | None,
-        max_response_bytes: int,
-        allow_link_local_urls: bool,
-        strict_response_validation: bool | None,
+        server_url: str | None = None,
+        timeout_ms: float | None = None,
+        retry_config: RetryConfig | None = None,
+        http_client: HttpT | None = None,
+        async_http_client: httpx2.AsyncClient | None = None,
+        connection_limits: httpx2.Limits | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_link_local_urls: bool = False,
+        strict_response_validation: bool | None = None,
     ) -> None:
+        """Make a client; every option of both clients, documented once.
+
+        Args:
+            api_key: your orq.ai API key. Default: the ORQ_API_KEY environment variable.
+            server_url: the API's base URL. Default: the ORQ_BASE_URL environment
+                variable, else the first server openapi.yaml names (orq.ai's API).
+            timeout_ms: the most one attempt may take, from connecting to the last byte
+                of the answer; each retry gets its own. Default: 600,000 (5,000 of it at
+                most to connect).
+            retry_config: client-side retries (RetryConfig). Default: 2 retries with
+                backoff; `retries=` on a call overrides it for that call.
+            http_client: the client to send through, used as it is (its transport,
+                proxies and other requests are left alone) and not closed by the SDK: an
+                httpx2.Client for Orq; an httpx2.AsyncClient, or DefaultAioHttpClient()
+                to send on aiohttp (the `aiohttp` extra), for AsyncOrq.
+            async_http_client: Orq only: an httpx2.AsyncClient for its `create_async`
+                calls. Without it, one is made for each event loop they run in, closed
+                with that loop or by close().
+            connection_limits: the pool of the SDK's own connections. Default:
+                DEFAULT_CONNECTION_LIMITS (100, all kept alive). Not with http_client,
+                whose limits are its own.
+            max_response_bytes: the largest answer read, API response or image
+                download, after decompression. Default: 100 MB.
+            allow_link_local_urls: download image URLs on link-local and cloud-metadata
+                addresses too. Default: refused.
+            strict_response_validation: check every success body against the spec and
+                refuse one that does not match (APIResponseValidationError). Default:
+                off, or on when the ORQ_STRICT_RESPONSE_VALIDATION environment variable
+                is 1; off, a field left out or null reads as None and unknown fields
+                are kept, as openai-python reads them.
+        """
         self._strict = _strict(strict_response_validation)
         self._settings = make_settings(
             api_key=api_key,
@@ -163,6 +200,14 @@ class _BaseClient:
             allow_link_local_urls=allow_link_local_urls,
         )
         self._answers = MemoryBody(self._settings.max_response_bytes, _answer_too_large)
+        self._limits = _pool_limits(http_client, connection_limits)
+        self._start(http_client, async_http_client)
+
+    def _start(
+        self, http_client: HttpT | None, async_http_client: httpx2.AsyncClient | None
+    ) -> None:
+        """Set up the client's connections and its `router`."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(server_url={self._settings.base_url!r})"
@@ -275,51 +320,16 @@ async def _closed_with_loop(http: httpx2.AsyncClient) -> AsyncIterator[None]:
         await http.aclose()
 
 
-class Orq(_BaseClient):
+class Orq(_BaseClient[httpx2.Client]):
     """The synchronous client; `create_async` methods are there too, as in orq's SDK.
 
-    - `http_client`: an httpx2.Client to send through. It is used as it is (its
-      transport, proxies and other requests are left alone) and not closed by the SDK.
-    - `async_http_client`: an httpx2.AsyncClient for the `create_async` calls;
-      without it, one is made for each event loop they run in, and closed with
-      that loop or by `close()`.
-    - `connection_limits`: the pool of the SDK's own connections (default
-      DEFAULT_CONNECTION_LIMITS); not with `http_client`, whose limits are its own.
-    - `timeout_ms`: the most one attempt may take, from connecting to the last
-      byte of the answer; each retry gets its own.
-    - `max_response_bytes`: the largest answer read, API response or image download.
-    - `allow_link_local_urls`: download image URLs on link-local and cloud-metadata
-      addresses too (refused by default).
-    - `strict_response_validation`: check every success body against the spec and
-      refuse one that does not match (APIResponseValidationError). Off by default: a
-      field left out or null reads as None, unknown fields are kept, as openai-python
-      reads them. ORQ_STRICT_RESPONSE_VALIDATION=1 in the environment turns it on.
+    Its options, and the environment variables they default to, are those of
+    `__init__` below (shared with AsyncOrq).
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        server_url: str | None = None,
-        timeout_ms: float | None = None,
-        retry_config: RetryConfig | None = None,
-        http_client: httpx2.Client | None = None,
-        async_http_client: httpx2.AsyncClient | None = None,
-        connection_limits: httpx2.Limits | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        allow_link_local_urls: bool = False,
-        strict_response_validation: bool | None = None,
+    def _start(
+        self, http_client: httpx2.Client | None, async_http_client: httpx2.AsyncClient | None
     ) -> None:
-        self._configure(
-            api_key=api_key,
-            server_url=server_url,
-            timeout_ms=timeout_ms,
-            retry_config=retry_config,
-            max_response_bytes=max_response_bytes,
-            allow_link_local_urls=allow_link_local_urls,
-            strict_response_validation=strict_response_validation,
-        )
-        self._limits = _pool_limits(http_client, connection_limits)
         self._owns_http = http_client is None
         self._http = http_client or self._new_http()
         self._given_async_http = async_http_client
@@ -446,38 +456,20 @@ class Orq(_BaseClient):
         await self.aclose()
 
 
-class AsyncOrq(_BaseClient):
+class AsyncOrq(_BaseClient[AsyncHttp]):
     """The asynchronous client: the same calls and options as `Orq`, awaited.
 
-    `http_client`: an httpx2.AsyncClient to send through, used as it is and not
-    closed by the SDK; or a `DefaultAioHttpClient()`, to send on aiohttp (the
-    `aiohttp` extra), which the client closes with itself. `connection_limits`: as
-    for `Orq`.
+    Its options, and the environment variables they default to, are those of
+    `__init__` below (shared with Orq). A DefaultAioHttpClient() given as
+    `http_client` is made for the SDK, so the client closes it with itself.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        server_url: str | None = None,
-        timeout_ms: float | None = None,
-        retry_config: RetryConfig | None = None,
-        http_client: httpx2.AsyncClient | DefaultAioHttpClient | None = None,
-        connection_limits: httpx2.Limits | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        allow_link_local_urls: bool = False,
-        strict_response_validation: bool | None = None,
-    ) -> None:
-        self._configure(
-            api_key=api_key,
-            server_url=server_url,
-            timeout_ms=timeout_ms,
-            retry_config=retry_config,
-            max_response_bytes=max_response_bytes,
-            allow_link_local_urls=allow_link_local_urls,
-            strict_response_validation=strict_response_validation,
-        )
-        self._limits = _pool_limits(http_client, connection_limits)
+    def _start(self, http_client: AsyncHttp | None, async_http_client: object) -> None:
+        if async_http_client is not None:
+            raise OrqError(
+                "async_http_client is Orq's, for its create_async calls: "
+                "AsyncOrq sends through http_client"
+            )
         # A DefaultAioHttpClient is made for the SDK: it is the client's own to close.
         self._owns_http = http_client is None or isinstance(http_client, DefaultAioHttpClient)
         self._http: AsyncHttp = http_client or self._new_async_http()

@@ -445,3 +445,18 @@ def test_the_clients_public_names_are_their_api_alone() -> None:
         public = {name for name in dir(client) if not name.startswith("_")}
         assert public == {"router", "close", "aclose"}, client
     assert "bind" not in dir(models.Image)
+
+
+@pytest.mark.parametrize("client", [Orq, AsyncOrq])
+def test_help_lists_every_constructor_option_and_environment_variable(client: type) -> None:
+    """Declared once, on the shared __init__, and shown by help() on both clients."""
+    import pydoc
+
+    page = pydoc.render_doc(client, renderer=pydoc.plaintext)
+    options = [name for name in inspect.signature(client).parameters if name != "self"]
+    assert {"api_key", "server_url", "retry_config", "http_client"} <= set(options)
+    for option in options:
+        assert f"{option}: " in page, option
+    for variable in ("ORQ_API_KEY", "ORQ_BASE_URL", "ORQ_STRICT_RESPONSE_VALIDATION"):
+        assert variable in page, variable
+    assert inspect.signature(Orq) == inspect.signature(AsyncOrq)
