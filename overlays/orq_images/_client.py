@@ -327,6 +327,9 @@ class Orq(_BaseClient[httpx2.Client]):
     `__init__` below (shared with AsyncOrq).
     """
 
+    router: Router
+    """`orq.router.<path>.create(...)`: one namespace per operation of the API."""
+
     def _start(
         self, http_client: httpx2.Client | None, async_http_client: httpx2.AsyncClient | None
     ) -> None:
@@ -336,7 +339,7 @@ class Orq(_BaseClient[httpx2.Client]):
         self._loop_clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, AsyncIterator[None]]
         ] = weakref.WeakKeyDictionary()
-        self.router: Router = Router(self)
+        self.router = Router(self)
 
     def _call(
         self,
@@ -464,6 +467,9 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
     `http_client` is made for the SDK, so the client closes it with itself.
     """
 
+    router: AsyncRouter
+    """`orq.router.<path>.create(...)`, awaited: one namespace per operation of the API."""
+
     def _start(self, http_client: AsyncHttp | None, async_http_client: object) -> None:
         if async_http_client is not None:
             raise OrqError(
@@ -473,7 +479,7 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
         # A DefaultAioHttpClient is made for the SDK: it is the client's own to close.
         self._owns_http = http_client is None or isinstance(http_client, DefaultAioHttpClient)
         self._http: AsyncHttp = http_client or self._new_async_http()
-        self.router: AsyncRouter = AsyncRouter(self)
+        self.router = AsyncRouter(self)
 
     async def _call_async(
         self,
