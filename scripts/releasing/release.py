@@ -29,7 +29,8 @@ Steps, all in a copy of HEAD, since what ships must be a commit:
 2. the API change report and the version, as above;
 3. unless HEAD is the tagged release: the version, and a CHANGELOG.md section
    holding the report (unless present);
-4. sdist and wheel, `twine check --strict` (with --upload, in a temporary folder);
+4. sdist and wheel, `twine check --strict` (with --upload, in a temporary folder
+   unless --dist names one);
 5. the wheel installed into a fresh virtual environment, smoke.py run there.
 Then, without --dry-run or --upload, the files of step 3 that changed are copied into
 the tree, and the printed commit takes those files and nothing else.
@@ -283,7 +284,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="release from elsewhere than an up-to-date main (skips those checks)",
     )
-    parser.add_argument("--dist", type=Path, help="where the sdist and wheel go")
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        help="where the sdist and wheel go (default dist/, build/release-dry-run/ with "
+        "--dry-run, a temporary folder with --upload)",
+    )
     parser.add_argument("--python", default=sys.executable, help="Python for the fresh venv")
     parser.add_argument("--repo", type=Path, default=ROOT, help="the git checkout to release")
     return parser
