@@ -73,8 +73,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(port: int, *, failing_models: Sequence[str], latency: float, stdout: TextIO) -> None:
-    """Run a LocalRouter in the foreground until Ctrl-C or SIGTERM."""
+def serve(
+    port: int,
+    *,
+    failing_models: Sequence[str],
+    latency: float,
+    api_key: str | None = None,
+    stdout: TextIO,
+) -> None:
+    """Run a LocalRouter in the foreground until Ctrl-C or SIGTERM.
+
+    With `api_key`, only requests carrying that bearer token are served.
+    """
     from .testing import LocalRouter  # noqa: PLC0415 - only this command needs the router
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -82,7 +92,7 @@ def serve(port: int, *, failing_models: Sequence[str], latency: float, stdout: T
     # SIGINT too: a shell starts background jobs with it ignored, and Ctrl-C must still work.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _interrupt)
-    router = LocalRouter(port=port, failing_models=failing_models, latency=latency)
+    router = LocalRouter(port=port, failing_models=failing_models, latency=latency, api_key=api_key)
     try:
         router.start()
     except OSError as exc:
@@ -90,7 +100,9 @@ def serve(port: int, *, failing_models: Sequence[str], latency: float, stdout: T
         raise OSError(exc.errno, exc.strerror, f"127.0.0.1:{port}") from exc
     try:
         print(f"LocalRouter listening on {router.url} (Ctrl-C stops it)", file=stdout)
-        print(f"  export ORQ_BASE_URL={router.url} ORQ_API_KEY=any-key", file=stdout, flush=True)
+        # The key is not echoed: the terminal's scrollback is no place for it.
+        key = "<the key given to --api-key>" if api_key else "any-key"
+        print(f"  export ORQ_BASE_URL={router.url} ORQ_API_KEY={key}", file=stdout, flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("LocalRouter stopped", file=stdout)

@@ -14,6 +14,11 @@
 
 Messages and reprs never contain the request's headers, so the API key cannot
 leak through an error.
+
+Every error has the attributes code written for orq-ai-sdk reads: `message`,
+`status_code`, `body`, `headers` and `raw_response` (an alias of `response`).
+The last four are None where no answer was received (bad input, a refused
+connection, a timeout), so `except OrqError as e: e.status_code` never fails.
 """
 
 from __future__ import annotations
@@ -26,7 +31,30 @@ _MESSAGE_CHARS = 300
 
 
 class OrqError(Exception):
-    """Base class of every error raised by orq_images."""
+    """Base class of every error raised by orq_images.
+
+    `message` explains the failure. `status_code`, `body`, `headers` and
+    `response` describe the server's answer, and are None when there was none.
+    """
+
+    status_code: int | None = None
+    body: object = None
+    headers: httpx2.Headers | None = None
+    response: httpx2.Response | None = None
+    _message: str | None = None
+
+    @property
+    def message(self) -> str:
+        return self._message if self._message is not None else str(self)
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = value
+
+    @property
+    def raw_response(self) -> httpx2.Response | None:
+        """orq-ai-sdk's name for `response`: the answer as received (an httpx2.Response)."""
+        return self.response
 
 
 class InvalidRequestError(OrqError, ValueError):
@@ -71,16 +99,32 @@ def _parse_body(response: httpx2.Response) -> object:
         return content[: _MESSAGE_CHARS * 4].decode("utf-8", errors="replace")
 
 
+def _detail(body: object) -> dict[str, object]:
+    """The fields of an error body in either of the router's shapes.
+
+    orq's image operations answer `{"error": {"message", "type", "code", "param"}}`
+    (the shape orq-ai-sdk reads, see testing/_answers.py); other router errors have
+    a top-level `{"message", "code"}`.
+    """
+    if not isinstance(body, dict):
+        return {}
+    nested = body.get("error")
+    if isinstance(nested, dict):
+        return nested
+    if isinstance(nested, str) and not isinstance(body.get("message"), str):
+        return {**body, "message": nested}
+    return body
+
+
+def _text(detail: dict[str, object], name: str) -> str | None:
+    value = detail.get(name)
+    return value if isinstance(value, str) else None
+
+
 def _message_from(body: object, response: httpx2.Response) -> str:
-    if isinstance(body, dict):
-        message = body.get("message")
-        if isinstance(message, str):
-            return message
-        nested = body.get("error")
-        if isinstance(nested, dict) and isinstance(nested.get("message"), str):
-            return str(nested["message"])
-        if isinstance(nested, str):
-            return nested
+    message = _text(_detail(body), "message")
+    if message is not None:
+        return message
     if isinstance(body, str) and body.strip():
         text = " ".join(body.split())
         return text if len(text) <= _MESSAGE_CHARS else text[:_MESSAGE_CHARS] + "..."
@@ -96,9 +140,14 @@ class APIStatusError(OrqError):
     `retry_after` is the wait in seconds the server asked for (Retry-After or
     retry-after-ms), when it gave one; a wait longer than the retry policy
     allows is not waited for, the error is raised at once with it.
+
+    `code`, `type` and `param` are the body's machine-readable code, kind of
+    error and offending request field, when it names them (None otherwise).
     """
 
     status_code: int
+    response: httpx2.Response
+    headers: httpx2.Headers
 
     def __init__(
         self,
@@ -113,8 +162,12 @@ class APIStatusError(OrqError):
         self.status_code = response.status_code
         self.body = body
         self.retry_after = retry_after
-        self.headers: httpx2.Headers = response.headers
+        self.headers = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
+        detail = _detail(body)
+        self.code: str | None = _text(detail, "code")
+        self.type: str | None = _text(detail, "type")
+        self.param: str | None = _text(detail, "param")
         suffix = f" (request id {self.request_id})" if self.request_id else ""
         super().__init__(f"Error code: {self.status_code} - {message}{suffix}")
 
@@ -156,10 +209,14 @@ class InternalServerError(APIStatusError):
 class APIResponseValidationError(OrqError):
     """A success response whose body is not the documented JSON."""
 
+    response: httpx2.Response
+    headers: httpx2.Headers
+
     def __init__(self, message: str, *, response: httpx2.Response, body: object) -> None:
         self.message = message
         self.response = response
         self.status_code: int = response.status_code
+        self.headers = response.headers
         self.body = body
         super().__init__(message)
 

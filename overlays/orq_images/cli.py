@@ -181,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--latency", type=float, default=0.0, help="seconds each model call takes (default: 0)"
     )
+    serve.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="answer 401 to any request whose bearer token is not KEY (default: accept any)",
+    )
 
     demo = commands.add_parser("demo", help="generate, vary and save images on a local router")
     demo.add_argument(
@@ -222,7 +227,11 @@ def _run(args: argparse.Namespace) -> None:
             print(path)
     elif args.command == "serve":
         _cli_commands.serve(
-            args.port, failing_models=args.fail_model, latency=args.latency, stdout=sys.stdout
+            args.port,
+            failing_models=args.fail_model,
+            latency=args.latency,
+            api_key=args.api_key,
+            stdout=sys.stdout,
         )
     else:
         from ._demo import run_demo  # noqa: PLC0415 - the demo loads the local router

@@ -108,6 +108,41 @@ def test_serve_answers_until_interrupted() -> None:
     assert "Traceback" not in err
 
 
+def test_serve_with_an_api_key_answers_401_in_orqs_shape_to_any_other_key() -> None:
+    process = subprocess.Popen(
+        [SCRIPT, "serve", "--port", "0", "--api-key", "sk-the-right-one"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = first.split()[3]
+        hint = process.stdout.readline()
+        body = {"prompt": "p", "model": "m", "size": "8x8"}
+        answers = {
+            key: httpx2.post(
+                f"{url}/v2/router/images/generations",
+                json=body,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            for key in ("sk-the-right-one", "sk-another")
+        }
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "sk-the-right-one" not in hint
+    assert answers["sk-the-right-one"].status_code == 200
+    refused = answers["sk-another"]
+    assert refused.status_code == 401
+    assert refused.json()["error"]["type"] == "authentication_error"
+    assert "sk-another" not in refused.text
+
+
 def test_serve_on_a_port_in_use_is_one_line() -> None:
     with LocalRouter() as running:
         port = running.port

@@ -161,3 +161,39 @@ def test_errors_are_one_hierarchy() -> None:
             assert issubclass(obj, orq_images.OrqError), name
     assert issubclass(orq_images.InvalidRequestError, ValueError)
     assert issubclass(orq_images.InvalidRequestTypeError, TypeError)
+
+
+def test_every_error_has_the_attributes_orq_ai_sdk_code_reads(
+    orq: Orq, server: LoopbackServer
+) -> None:
+    """`except OrqError as e: e.status_code` never fails: None where nothing answered."""
+    server.queue(Reply(429, {"error": {"message": "slow down", "type": "rate_limit_error"}}))
+    caught: list[orq_images.OrqError] = []
+    for call in (
+        lambda: orq.router.images.generations.create(prompt="p", model="m"),
+        lambda: orq.router.images.generations.create(prompt="p", model="m", n=0),
+    ):
+        try:
+            call()
+        except orq_images.OrqError as e:
+            caught.append(e)
+    with Orq(server_url=f"http://127.0.0.1:{_free_port()}") as unreachable:
+        try:
+            unreachable.router.images.generations.create(prompt="p", model="m", retries=0)
+        except orq_images.OrqError as e:
+            caught.append(e)
+    answered, refused, unanswered = caught
+    assert isinstance(answered, orq_images.RateLimitError)
+    assert (answered.status_code, answered.message, answered.type) == (
+        429,
+        "slow down",
+        "rate_limit_error",
+    )
+    assert answered.raw_response is answered.response
+    assert answered.headers is not None
+    assert answered.headers["content-type"] == "application/json"
+    assert answered.body == {"error": {"message": "slow down", "type": "rate_limit_error"}}
+    for error in (refused, unanswered):
+        assert (error.status_code, error.body, error.headers, error.raw_response) == (None,) * 4
+        assert error.message == str(error)
+    assert isinstance(unanswered, APIConnectionError)

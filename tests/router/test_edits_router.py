@@ -41,7 +41,7 @@ def test_an_edit_without_its_image_is_refused_naming_it(orq_router: LocalRouter)
         files={"model": (None, b"m"), "prompt": (None, b"p")},
     )
     assert answer.status_code == 400
-    assert answer.json()["message"] == "image: is required"
+    assert answer.json()["error"]["message"] == "image: is required"
 
 
 def test_orqs_sdk_edits_on_the_local_router(orq_router: LocalRouter) -> None:

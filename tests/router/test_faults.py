@@ -22,7 +22,14 @@ def test_a_fault_answers_one_request_then_normal_service_resumes(
     limited = http.post(GENERATIONS, json=BODY)
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "3"
-    assert limited.json() == {"message": "injected fault: status 429", "code": "injected_fault"}
+    assert limited.json() == {
+        "error": {
+            "message": "injected fault: status 429",
+            "type": "rate_limit_error",
+            "code": "injected_fault",
+            "param": None,
+        }
+    }
     assert http.post(GENERATIONS, json=BODY).status_code == 200
     assert orq_router.pending_faults == 0
 

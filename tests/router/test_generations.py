@@ -90,7 +90,7 @@ def test_url_is_the_default_and_downloads_from_the_router(
 def test_an_unknown_file_is_404_and_files_are_read_only(http: httpx2.Client) -> None:
     missing = http.get("/files/0123.png")
     assert missing.status_code == 404
-    assert "0123.png" in missing.json()["message"]
+    assert "0123.png" in missing.json()["error"]["message"]
     assert http.post("/files/0123.png").status_code == 405
 
 

@@ -70,10 +70,21 @@ def test_router_errors_become_typed_errors(orq_router: LocalRouter) -> None:
             # extra_body skips the client's own checks, so the router's are what refuses it.
             orq.router.images.generations.create(prompt="p", model="m", extra_body={"size": "huge"})
     assert failed.value.status_code == 503
+    message = "size: 'huge' is not WIDTHxHEIGHT, such as 1024x1024"
     assert refused.value.body == {
-        "message": "size: 'huge' is not WIDTHxHEIGHT, such as 1024x1024",
-        "code": "invalid_request",
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",
+            "code": "invalid_request",
+            "param": "size",
+        }
     }
+    assert refused.value.message == message
+    assert (refused.value.type, refused.value.code, refused.value.param) == (
+        "invalid_request_error",
+        "invalid_request",
+        "size",
+    )
 
 
 async def test_async_client(orq_router: LocalRouter) -> None:

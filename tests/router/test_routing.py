@@ -107,9 +107,9 @@ def test_when_every_model_fails_the_error_names_them(broken: Any) -> None:
     router.fail_model("openai/also-broken", ModelFailure(status=502))
     response = _generate(client, model="openai/broken", fallbacks=[{"model": "openai/also-broken"}])
     assert response.status_code == 502
-    assert response.json()["code"] == "all_models_failed"
-    assert "openai/broken answered 503" in response.json()["message"]
-    assert "openai/also-broken answered 502" in response.json()["message"]
+    assert response.json()["error"]["code"] == "all_models_failed"
+    assert "openai/broken answered 503" in response.json()["error"]["message"]
+    assert "openai/also-broken answered 502" in response.json()["error"]["message"]
     assert "x-orq-served-by" not in response.headers
 
 

@@ -22,9 +22,12 @@ def _refused(response: httpx2.Response, status: int, field: str) -> str:
     assert response.status_code == status, response.text
     body = response.json()
     assert_matches("ErrorBody", body)
-    assert set(body) == {"message", "code"}
-    assert body["message"].startswith(f"{field}:"), body["message"]
-    message: str = body["message"]
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"message", "type", "code", "param"}
+    kind = "authentication_error" if status == 401 else "invalid_request_error"
+    assert body["error"]["type"] == kind
+    message: str = body["error"]["message"]
+    assert message.startswith(f"{field}:"), message
     return message
 
 
@@ -229,7 +232,7 @@ def test_a_router_with_a_key_takes_only_that_key() -> None:
 def test_other_paths_and_methods(http: httpx2.Client) -> None:
     missing = http.post("/v2/router/images/upscales", json={})
     assert missing.status_code == 404
-    assert "/v2/router/images/upscales" in missing.json()["message"]
+    assert "/v2/router/images/upscales" in missing.json()["error"]["message"]
     wrong_method = http.get(GENERATIONS)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "POST"

@@ -45,10 +45,35 @@ def json_answer(
     )
 
 
+# The error shape orq documents for the image operations: orq-ai-sdk 4.17.13, which is
+# generated from orq's OpenAPI, reads an image call's error body as
+# `{"error": {"message", "type", "code", "param"}}` (its `APIErrorResponse` model, in
+# orq_ai_sdk/models/apierrorresponse.py and apierror.py); it is OpenAI's error shape too.
+# orq's published definition of the image operations (August 2026) declares no error
+# response at all, so that model is the only statement of the shape.
+_ERROR_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+def error_body(status: int, message: str, code: str, param: str | None = None) -> dict[str, Any]:
+    """An error response body in orq's shape; `param` names the offending field, if any."""
+    kind = _ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "code": code, "param": param}}
+
+
 def error_answer(
-    status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+    status: int,
+    message: str,
+    code: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    param: str | None = None,
 ) -> Answer:
-    return json_answer(status, {"message": message, "code": code}, headers)
+    return json_answer(status, error_body(status, message, code, param), headers)
 
 
 class ImageService:

@@ -9,14 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._answers import error_body
+
 
 @dataclass(frozen=True)
 class Fault:
     """What to answer instead of the normal response.
 
-    `body` may be bytes, text, or a JSON value; None gives the error schema's
-    body. `delay` waits that many seconds first. `drop_connection` closes the
-    connection without an answer (after the delay).
+    `body` may be bytes, text, or a JSON value; None gives an error body in
+    orq's shape (see `_answers.error_body`). `delay` waits that many seconds
+    first. `drop_connection` closes the connection without an answer (after the
+    delay).
     """
 
     status: int = 500
@@ -41,7 +44,8 @@ class Fault:
             return self.body.encode(), headers
         body = self.body
         if body is None:
-            body = {"message": f"injected fault: status {self.status}", "code": "injected_fault"}
+            message = f"injected fault: status {self.status}"
+            body = error_body(self.status, message, "injected_fault")
         headers.setdefault("Content-Type", "application/json")
         return json.dumps(body).encode(), headers
 

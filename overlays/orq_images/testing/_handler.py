@@ -10,6 +10,7 @@ import logging
 import secrets
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -81,6 +82,16 @@ class RouterServer(ThreadingHTTPServer):
                 self._open.add(sock)
             else:
                 self._open.discard(sock)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-request or mid-answer is routine (a cancelled call, a killed
+        test): logged at DEBUG, where socketserver would print a traceback on stderr.
+        Anything else is a fault of the router's, logged with its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            logger.debug("client %s went away: %r", client_address, error)
+        else:
+            logger.exception("LocalRouter failed while serving %s", client_address)
 
     def close_connections(self) -> None:
         """End idle keep-alive connections, whose threads would otherwise wait for a request."""

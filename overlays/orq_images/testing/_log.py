@@ -30,6 +30,13 @@ def redact(headers: Mapping[str, str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class UploadedFile:
+    """A file part of a multipart request, as the router received it.
+
+    `field` is the form field it came in (`image`), `filename` the name the client
+    gave it ("" when none), `content_type` the part's Content-Type (None when the
+    part had none), `size` its length in bytes.
+    """
+
     field: str
     filename: str
     content_type: str | None
@@ -38,12 +45,23 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class LoggedRequest:
-    """One answered request.
+    """One request the router answered (or dropped, for a queued fault), for tests to read.
 
-    `body` is the parsed JSON body, or the form fields as typed values, or None
-    when the body could not be read. `status` and `response_headers` are what
-    the router answered (status None: the connection was dropped); `duration`
-    is the time it took, in seconds; `fault` tells a queued fault answered.
+    - `method`, `path`: the request line; `path` keeps any query string.
+    - `headers`: the request's headers, names lower-cased; the values of
+      Authorization, Proxy-Authorization, Cookie and X-Api-Key are replaced by
+      `[REDACTED]` (keeping the scheme: `Bearer [REDACTED]`).
+    - `body`: the parsed request. For a JSON request, the decoded JSON. For a
+      multipart request, the parsed form: each text field as the typed value the
+      spec describes (`"2"` becomes 2, JSON text becomes the object, repeated
+      `name[]` parts become one list under `name`); the files are in `files`,
+      not here. None when the body could not be read.
+    - `files`: the uploaded files, in the order they came.
+    - `status`: the status answered; None when the connection was dropped.
+    - `response_headers`: the headers answered, names lower-cased (`x-request-id`,
+      the routing headers `x-orq-served-by`, `x-orq-attempts`, `x-orq-cache`, ...).
+    - `duration`: seconds from reading the request to answering it.
+    - `fault`: True when a queued fault (`queue_fault`) answered, not the router.
     """
 
     method: str
@@ -60,6 +78,22 @@ class LoggedRequest:
     def file(self) -> UploadedFile | None:
         """The first uploaded file, if any."""
         return self.files[0] if self.files else None
+
+    def json(self) -> Any:
+        """The JSON body of the request, decoded, as httpx's `Response.json()` gives one.
+
+        ValueError for a request that was not JSON (read `body` for a form's fields)
+        or whose body could not be read.
+        """
+        media_type = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
+            raise ValueError(
+                f"{self.method} {self.path} sent {media_type or 'no content type'}, not JSON; "
+                "`body` holds its parsed form"
+            )
+        if self.body is None:
+            raise ValueError(f"the JSON body of {self.method} {self.path} could not be read")
+        return self.body
 
 
 class RequestLog:

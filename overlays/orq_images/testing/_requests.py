@@ -34,16 +34,17 @@ _SIZE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 class RequestError(Exception):
     """A request the router refuses; the message names the offending field."""
 
-    def __init__(self, status: int, message: str, code: str) -> None:
+    def __init__(self, status: int, message: str, code: str, param: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
+        self.param = param
 
 
 def _invalid(exc: InvalidRequestError) -> RequestError:
     message = str(exc) if exc.field else f"body: {exc.problem}"
-    return RequestError(400, message, "invalid_request")
+    return RequestError(400, message, "invalid_request", exc.field or None)
 
 
 @dataclass(frozen=True)

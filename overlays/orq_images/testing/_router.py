@@ -1,4 +1,4 @@
-"""LocalRouter: the orq router's two image endpoints, served from this process."""
+"""LocalRouter: every operation of the API spec (openapi.yaml), served from this process."""
 
 from __future__ import annotations
 
@@ -33,9 +33,15 @@ def _uploads(files: Mapping[str, FormPart]) -> tuple[UploadedFile, ...]:
 class LocalRouter:
     """A real HTTP server on 127.0.0.1 that answers like orq's image router.
 
+    It serves every operation of the API spec (generations, variations, edits),
+    checks each request against the spec, and answers with real PNGs, as base64
+    or as URLs it serves itself under /files/. Errors come in orq's shape,
+    `{"error": {"message", "type", "code", "param"}}`, which orq-ai-sdk reads too.
+
     `with LocalRouter() as router:` serves on an ephemeral port from a
     background thread; give `router.url` to a client as its server_url. Any
-    bearer token is accepted unless `api_key` is given.
+    bearer token is accepted, unless `api_key` is given: then any other token
+    gets a 401.
 
     `failing_models` makes models fail, to exercise fallbacks, load balancing
     and retries: model names (failing with 503), or a mapping of name to a
@@ -204,12 +210,13 @@ class LocalRouter:
         try:
             parsed = parse(operation, headers.get("content-type", ""), body)
         except RequestError as exc:
-            return Handled(error_answer(exc.status, exc.message, exc.code))
+            return Handled(error_answer(exc.status, exc.message, exc.code, param=exc.param))
         received = Received(parsed.fields, _uploads(parsed.files))
         try:
             request = check(operation, parsed)
         except RequestError as exc:
-            return Handled(error_answer(exc.status, exc.message, exc.code), received)
+            refused = error_answer(exc.status, exc.message, exc.code, param=exc.param)
+            return Handled(refused, received)
         return Handled(self._service.answer(operation, request, self.url), received)
 
     def _describe(self, target: str, headers: dict[str, str], body: bytes) -> Received:
