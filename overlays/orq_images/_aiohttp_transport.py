@@ -121,7 +121,11 @@ class DefaultAioHttpClient:
         # Made on first use, inside the event loop it then belongs to.
         aiohttp = self._aiohttp
         limits = self._limits
+        from ._pinned_addresses import pinned_resolver  # noqa: PLC0415 - imports httpcore2
+
         connector = aiohttp.TCPConnector(
+            # A download connects to the addresses its host was checked at.
+            resolver=pinned_resolver(aiohttp.DefaultResolver()),
             limit=limits.max_connections or 0,
             keepalive_timeout=limits.keepalive_expiry,
             ssl=self._ssl,

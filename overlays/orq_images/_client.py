@@ -23,7 +23,7 @@ from contextlib import (
 )
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx2
 
@@ -49,6 +49,7 @@ from ._settings import (
 if TYPE_CHECKING:
     import asyncio
 
+    from ._download import SavingFile
     from ._send import Body
 
 __all__ = ["DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
@@ -263,7 +264,7 @@ class _BaseClient(Generic[HttpT]):
 
         return MemoryBody(self._settings.max_response_bytes, too_large)
 
-    def _image_in_file(self, file: IO[bytes]) -> Body:
+    def _image_in_file(self, file: SavingFile) -> Body:
         from ._download import FileBody  # noqa: PLC0415
 
         return FileBody(file, self._settings.max_response_bytes)
@@ -309,7 +310,9 @@ class _BaseClient(Generic[HttpT]):
         return DeadlineClient(timeout=self._settings.timeout, limits=self._limits)
 
     def _new_async_http(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(timeout=self._settings.timeout, limits=self._limits)
+        from ._pinned_addresses import PinnedAsyncClient  # noqa: PLC0415 - imports httpcore2
+
+        return PinnedAsyncClient(timeout=self._settings.timeout, limits=self._limits)
 
 
 async def _closed_with_loop(http: httpx2.AsyncClient) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ import httpcore2
 import httpx2
 
 from ._httpx2_internals import TransportHookClient, wrap_network_backend
+from ._pinned_addresses import PinnedBackend
 from ._send import ATTEMPT_DEADLINE
 
 
@@ -97,12 +98,13 @@ class DeadlineBackend(httpcore2.NetworkBackend):
 
 
 class DeadlineClient(TransportHookClient):
-    """An httpx2.Client, proxy variables and all, whose connections honour ATTEMPT_DEADLINE."""
+    """An httpx2.Client, proxy variables and all, whose connections honour ATTEMPT_DEADLINE,
+    and PINNED (see _pinned_addresses)."""
 
     def wrap_transport(self, transport: httpx2.BaseTransport) -> httpx2.BaseTransport:
         # httpx2 offers no way to choose the network backend of the transports it
         # makes, so each pool's is wrapped once it is built. Should a future httpx2 lay
         # its pool out differently, the transport keeps the per-phase bound only
         # (tests/client/test_httpx2_internals.py and the drip tests notice).
-        wrap_network_backend(transport, DeadlineBackend)
+        wrap_network_backend(transport, lambda backend: DeadlineBackend(PinnedBackend(backend)))
         return transport

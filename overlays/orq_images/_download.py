@@ -21,16 +21,16 @@ import functools
 import ipaddress
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx2
 
 from ._exceptions import DownloadError, OrqError, SaveError, status_error
 from ._httpx2_internals import set_body
 from ._retry import RetryConfig, retry_after_seconds
-from ._send import Flow, Resolve, attempts
+from ._send import PIN_EXTENSION, Action, Flow, Pin, Resolve, attempts
 from ._settings import check_host_and_port
 
 if TYPE_CHECKING:
@@ -104,25 +104,67 @@ def download(
     retry: RetryConfig,
     allow_link_local: bool,
 ) -> Flow:
-    """Fetch `url` into `body`, following redirects; returns the final (image) answer."""
+    """Fetch `url` into `body`, following redirects; returns the final (image) answer.
+
+    Unless link-local addresses are allowed, each hop's host is looked up once,
+    within the attempt timeout, and every address it has is checked: a failed
+    look-up refuses, as a forbidden address does, and the request carries the
+    checked addresses for its connection to use (_pinned_addresses.py).
+    """
     current = _checked_url(url)
+    if not allow_link_local:
+        body = _PeerChecked(body)
     for _ in range(MAX_REDIRECTS + 1):
+        request = _request(current, timeout)
         if not allow_link_local:
-            port = current.port or (443 if current.scheme == "https" else 80)
-            if current.host.lower().rstrip(".") in _METADATA_HOSTS or _forbidden_address(
-                current.host
-            ):
-                raise _refused(current)
-            found: list[str] = yield Resolve(current.host, port)
-            if any(_forbidden_address(address) for address in found):
-                raise _refused(current)
-        response = yield from attempts(_request(current, timeout), retry, body)
+            request.extensions[PIN_EXTENSION] = yield from _checked_addresses(current, timeout)
+        response = yield from attempts(request, retry, body)
         if not response.is_redirect:
             if not response.is_success:
                 raise status_error(response, retry_after=retry_after_seconds(response.headers))
             return response
         current = _checked_url(current.join(response.headers["location"]))
     raise DownloadError(f"the image URL redirected more than {MAX_REDIRECTS} times")
+
+
+def _checked_addresses(url: httpx2.URL, timeout: httpx2.Timeout) -> Generator[Action, Any, Pin]:
+    if url.host.lower().rstrip(".") in _METADATA_HOSTS or _forbidden_address(url.host):
+        raise _refused(url)
+    # The host as the connection gets it: IDNA-encoded, an IPv6 address without brackets.
+    host = url.raw_host.decode("ascii")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    found: list[str] | OSError = yield Resolve(host, port, timeout.read)
+    if isinstance(found, OSError):
+        raise DownloadError(
+            f"refusing to download {_shown(url)}: its host could not be looked up to check "
+            f"its addresses ({found})"
+        )
+    if not found or any(_forbidden_address(address) for address in found):
+        raise _refused(url)
+    return Pin(host, port, tuple(dict.fromkeys(found)))
+
+
+class _PeerChecked:
+    """Refuses an answer whose connection's peer is a forbidden address, unread.
+
+    The pin decides where the SDK's own connections go. A caller's http_client
+    resolves names itself, and a pooled connection may predate the check; so the
+    address each answer actually came from is checked too, before its body is read.
+    Through a proxy the peer is the proxy.
+    """
+
+    def __init__(self, body: Body) -> None:
+        self.body = body
+
+    def open(self, response: httpx2.Response) -> Sink | None:
+        stream = response.extensions.get("network_stream")
+        try:
+            peer = stream.get_extra_info("server_addr") if stream is not None else None
+        except OSError:  # a connection already reset: reading its body fails anyway
+            peer = None
+        if isinstance(peer, tuple) and peer and _forbidden_address(str(peer[0])):
+            raise _refused(response.request.url)
+        return self.body.open(response)
 
 
 class ImageBody:
@@ -176,18 +218,17 @@ class _ErrorSink:
 class FileBody:
     """The image streamed into an open temporary file, started afresh by each attempt."""
 
-    def __init__(self, file: IO[bytes], limit: int) -> None:
+    def __init__(self, file: SavingFile, limit: int) -> None:
         self.file = file
         self.limit = limit
 
     def open(self, response: httpx2.Response) -> Sink:
-        self.file.seek(0)
-        self.file.truncate()
+        self.file.restart()
         return _FileSink(self.file, self.limit, response)
 
 
 class _FileSink:
-    def __init__(self, file: IO[bytes], limit: int, response: httpx2.Response) -> None:
+    def __init__(self, file: SavingFile, limit: int, response: httpx2.Response) -> None:
         self._file = file
         self._limit = limit
         self._response = response
@@ -203,8 +244,42 @@ class _FileSink:
         self._file.flush()
 
 
+class SavingFile:
+    """The temporary file `save()` writes, whose failures are SaveErrors naming `path`."""
+
+    __slots__ = ("_file", "path")
+
+    def __init__(self, file: IO[bytes], path: Path) -> None:
+        self._file = file
+        self.path = path
+
+    def write(self, data: bytes) -> None:
+        with _saving(self.path):
+            self._file.write(data)
+
+    def restart(self) -> None:
+        """Empty the file, for an attempt that starts the image afresh."""
+        with _saving(self.path):
+            self._file.seek(0)
+            self._file.truncate()
+
+    def flush(self) -> None:
+        with _saving(self.path):
+            self._file.flush()
+
+
 @contextlib.contextmanager
-def replacing(path: Path) -> Iterator[IO[bytes]]:
+def _saving(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, OrqError):
+            raise
+        raise SaveError(exc.errno, f"cannot save the image to {path}: {exc.strerror}") from exc
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[SavingFile]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds.
 
     On any failure the temporary file is removed and an existing `path` is untouched.
@@ -212,19 +287,17 @@ def replacing(path: Path) -> Iterator[IO[bytes]]:
     the file system takes for `path`, up to its 255-byte limit, can be saved; a
     failure to write the file is a SaveError naming `path`, not the temporary file.
     """
-    temporary = None
-    try:
+    with _saving(path):
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".orq-", suffix=".part")
+    try:
         with os.fdopen(fd, "wb") as file:
-            yield file
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        if temporary is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        if isinstance(exc, OSError) and not isinstance(exc, OrqError):
-            raise SaveError(exc.errno, f"cannot save the image to {path}: {exc.strerror}") from exc
+            yield SavingFile(file, path)
+        with _saving(path):
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
 
 

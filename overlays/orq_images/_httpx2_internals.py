@@ -32,19 +32,26 @@ def body_bytes(stream: httpx2.ByteStream) -> bytes:
     return content
 
 
-def wrap_network_backend(transport: httpx2.BaseTransport, wrap: Callable[[Any], Any]) -> bool:
-    """Put `wrap(backend)` in place of the network backend of `transport`'s pool.
+def wrap_network_backend(
+    transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport, wrap: Callable[[Any], Any]
+) -> bool:
+    """Put `wrap(backend)` in place of the network backend of `transport`'s pool
+    (sync or async).
 
     False, with `transport` left as it is, when its pool is not laid out as in the
     tested httpx2: the caller then keeps the guarantees that need no wrapping.
     """
-    import httpcore2  # noqa: PLC0415 - loaded with the first sync client, not with the SDK
+    import httpcore2  # noqa: PLC0415 - loaded with the first client, not with the SDK
 
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if not isinstance(pool, httpcore2.ConnectionPool):
-        return False
-    if not isinstance(backend, httpcore2.NetworkBackend):
+    if isinstance(pool, httpcore2.ConnectionPool):
+        if not isinstance(backend, httpcore2.NetworkBackend):
+            return False
+    elif isinstance(pool, httpcore2.AsyncConnectionPool):
+        if not isinstance(backend, httpcore2.AsyncNetworkBackend):
+            return False
+    else:
         return False
     pool._network_backend = wrap(backend)
     return True
@@ -61,4 +68,18 @@ class TransportHookClient(httpx2.Client):
         return self.wrap_transport(super()._init_transport(*args, **kwargs))
 
     def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
+        return self.wrap_transport(super()._init_proxy_transport(*args, **kwargs))
+
+
+class AsyncTransportHookClient(httpx2.AsyncClient):
+    """An httpx2.AsyncClient that passes every transport it builds through
+    `wrap_transport` first, as TransportHookClient does."""
+
+    def wrap_transport(self, transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        return transport
+
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.AsyncBaseTransport:
+        return self.wrap_transport(super()._init_transport(*args, **kwargs))
+
+    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.AsyncBaseTransport:
         return self.wrap_transport(super()._init_proxy_transport(*args, **kwargs))

@@ -25,10 +25,12 @@ Each attempt gets its own time budget, the read timeout of the call (timeout_ms)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from contextvars import ContextVar
@@ -189,13 +191,38 @@ class Wait:
 
 
 class Resolve:
-    """Look a host name up; the outcome is the list of its addresses (empty if none)."""
+    """Look a host name up within `seconds`; the outcome is the list of its addresses,
+    or the OSError that says why there is none (TimeoutError past `seconds`)."""
 
-    __slots__ = ("host", "port")
+    __slots__ = ("host", "port", "seconds")
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, seconds: float | None) -> None:
         self.host = host
         self.port = port
+        self.seconds = seconds
+
+
+class Pin:
+    """The addresses `host` was checked at, which its connection must use (_pinned_addresses).
+
+    `host` is as the connection gets it: IDNA, no brackets.
+    """
+
+    __slots__ = ("addresses", "host", "port")
+
+    def __init__(self, host: str, port: int, addresses: tuple[str, ...]) -> None:
+        self.host = host
+        self.port = port
+        self.addresses = addresses
+
+    def applies(self, host: str, port: int) -> bool:
+        return port == self.port and host.lower() == self.host.lower()
+
+
+# A request's Pin, set by the flow that checked its host (a download).
+PIN_EXTENSION = "orq_images.pin"
+# The pin of the attempt being sent in this thread or task, if any.
+PINNED: ContextVar[Pin | None] = ContextVar("PINNED", default=None)
 
 
 Action = Send | Receive | Discard | Wait | Resolve
@@ -259,9 +286,45 @@ def attempts(request: httpx2.Request, default_retry: RetryConfig, body: Body) ->
 def _lookup(action: Resolve) -> list[str]:
     try:
         found = socket.getaddrinfo(action.host, action.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return []  # left to the connection (or a proxy) to resolve, or to fail
+    except UnicodeError as exc:
+        raise OSError(f"not a name that can be looked up ({exc})") from None
     return [str(info[4][0]) for info in found]
+
+
+def _look_up_in_thread(action: Resolve, done: Callable[[list[str] | OSError], None]) -> None:
+    """Runs the look-up in a daemon thread of its own, which hands `done` its outcome.
+
+    getaddrinfo cannot be interrupted: one that never answers is left behind and
+    counts as failed once the budget is spent. Not the loop's executor, which
+    asyncio.run waits for on its way out: a hung look-up would hang the program.
+    """
+
+    def look_up() -> None:
+        try:
+            outcome: list[str] | OSError = _lookup(action)
+        except OSError as exc:
+            outcome = exc
+        done(outcome)
+
+    threading.Thread(target=look_up, name="orq-images look-up", daemon=True).start()
+
+
+def _lookup_within(action: Resolve) -> list[str] | OSError:
+    """The look-up, waited for at most `action.seconds`."""
+    outcome: list[list[str] | OSError] = []
+    answered = threading.Event()
+
+    def done(result: list[str] | OSError) -> None:
+        outcome.append(result)
+        answered.set()
+
+    _look_up_in_thread(action, done)
+    answered.wait(action.seconds)
+    return outcome[0] if outcome else _lookup_timeout(action)
+
+
+def _lookup_timeout(action: Resolve) -> TimeoutError:
+    return TimeoutError(f"no answer within the {action.seconds:.3g} s timeout")
 
 
 class MemoryBody:
@@ -362,11 +425,17 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
             time.sleep(action.seconds)
             return None
         if isinstance(action, Resolve):
-            return _lookup(action)
+            return _lookup_within(action)
         within = ATTEMPT_DEADLINE.set(action.deadline)
         try:
             if isinstance(action, Send):
-                return client.send(action.request, stream=True, auth=None, follow_redirects=False)
+                pinned = PINNED.set(action.request.extensions.get(PIN_EXTENSION))
+                try:
+                    return client.send(
+                        action.request, stream=True, auth=None, follow_redirects=False
+                    )
+                finally:
+                    PINNED.reset(pinned)
             if isinstance(action, Receive):
                 _receive(action)
             else:
@@ -427,8 +496,9 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
             await asyncio.sleep(action.seconds)
             return None
         if isinstance(action, Resolve):
-            return await asyncio.to_thread(_lookup, action)
+            return await _alookup_within(action)
         request = action.request if isinstance(action, Send) else action.response.request
+        pinned = PINNED.set(request.extensions.get(PIN_EXTENSION))
         try:
             async with asyncio.timeout(action.deadline.remaining()):
                 return await send_http(action)
@@ -436,6 +506,8 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
             return _Failed(_timeout(httpx2.ReadTimeout, request))
         except httpx2.TransportError as exc:
             return _Failed(exc)
+        finally:
+            PINNED.reset(pinned)
 
     steps = _Steps(flow)
     try:
@@ -445,6 +517,29 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
         steps.close()
     assert steps.answer is not None
     return steps.answer
+
+
+async def _alookup_within(action: Resolve) -> list[str] | OSError:
+    """The look-up, awaited for at most `action.seconds`."""
+    import asyncio  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[str] | OSError] = loop.create_future()
+
+    def settle(result: list[str] | OSError) -> None:
+        if not answer.done():
+            answer.set_result(result)
+
+    def done(result: list[str] | OSError) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed while it looked up
+            loop.call_soon_threadsafe(settle, result)
+
+    _look_up_in_thread(action, done)
+    try:
+        async with asyncio.timeout(action.seconds):
+            return await answer
+    except TimeoutError:
+        return _lookup_timeout(action)
 
 
 async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive | Discard) -> Any:

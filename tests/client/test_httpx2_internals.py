@@ -109,3 +109,26 @@ def test_no_other_module_touches_httpx2s_private_parts() -> None:
             if match:
                 found.append(f"{path.relative_to(ENGINE)}:{number}: {line.strip()}")
     assert not found, "httpx2's private parts belong in _httpx2_internals.py:\n" + "\n".join(found)
+
+
+def test_an_async_clients_transports_pass_the_hook_and_their_backends_can_be_wrapped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    wrapped: list[httpx2.AsyncBaseTransport] = []
+
+    class Wrapper:
+        def __init__(self, backend: object) -> None:
+            self.backend = backend
+
+    class Recording(internals.AsyncTransportHookClient):
+        def wrap_transport(self, transport: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+            assert internals.wrap_network_backend(transport, Wrapper), (
+                "AsyncHTTPTransport._pool._network_backend is laid out differently"
+            )
+            wrapped.append(transport)
+            return transport
+
+    Recording()
+    assert len(wrapped) == 2, "the direct transport and the HTTP_PROXY one"
+    assert all(isinstance(t._pool._network_backend, Wrapper) for t in wrapped)  # type: ignore[attr-defined]

@@ -120,9 +120,14 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    """`with LoopbackServer() as server:` then point a client at `server.url`."""
+    """`with LoopbackServer() as server:` then point a client at `server.url`.
 
-    def __init__(self, default: Reply | None = None) -> None:
+    It listens on 127.0.0.1 and a free port, or on the `host` and `port` given.
+    """
+
+    def __init__(
+        self, default: Reply | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.default = default or Reply(200, {"created": 1, "data": []})
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0  # requests received and not yet answered
@@ -130,7 +135,7 @@ class LoopbackServer:
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _HTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
