@@ -1,7 +1,8 @@
 """The multipart/form-data body of an image variation request, streamed.
 
 `form_fields` turns a checked request dict into text fields the way the API reads
-them: each nested object or array is one field of JSON text, whole numbers have no
+them: each nested object or array is one field of JSON text (a list the spec
+marks `explode: true` goes as repeated `name[]` fields), whole numbers have no
 ".0", booleans are `true`/`false`, None is left out. `MultipartStream` is the body:
 an httpx stream with an exact Content-Length that yields the same bytes every time
 it is iterated, so a retry can send it again, and that never holds a whole image in
@@ -15,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from typing import cast
 
 import httpx2
@@ -26,13 +27,27 @@ from ._upload import WRITE_SIZE, Chunk, ImagePart
 _CRLF = b"\r\n"
 
 
-def form_fields(body: Mapping[str, object]) -> list[tuple[str, str]]:
-    """The text form fields for a wire-form request dict, in its order; None is not sent."""
-    return [
-        (encodable(name, name), _field_text(value, name))
-        for name, value in body.items()
-        if value is not None
-    ]
+def form_fields(
+    body: Mapping[str, object], exploded: Collection[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """The text form fields for a wire-form request dict, in its order; None is not sent.
+
+    A list in a field of `exploded` (the spec's `style: form, explode: true`) goes as
+    repeated `name[]` fields, one item each, as orq-ai-sdk sends it; an empty one is
+    not sent (it means the default, as an absent field does).
+    """
+    fields: list[tuple[str, str]] = []
+    for name, value in body.items():
+        if value is None:
+            continue
+        if name in exploded and isinstance(value, list | tuple):
+            fields += [
+                (encodable(f"{name}[]", name), _field_text(item, f"{name}[{index}]"))
+                for index, item in enumerate(value)
+            ]
+        else:
+            fields.append((encodable(name, name), _field_text(value, name)))
+    return fields
 
 
 def encodable(text: str, path: str) -> str:

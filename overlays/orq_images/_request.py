@@ -34,7 +34,7 @@ from ._legacy import upgrade_legacy_shapes
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
 from ._settings import ClientSettings, check_base_url
-from ._spec import FileRule, load_spec, operations
+from ._spec import Operation, load_spec, operations
 
 
 def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx2.Timeout:
@@ -174,7 +174,7 @@ def build_request(
         base_url = check_base_url(options["server_url"])
     url = _operation_url(base_url, operation.path)
     if operation.content_type == "multipart/form-data":
-        stream, body_headers = _multipart_body(body, files, operation.files)
+        stream, body_headers = _multipart_body(body, files, operation)
     else:
         stream, body_headers = _json_body(body)
     headers = _headers(settings, client_headers, url)
@@ -195,16 +195,17 @@ def _json_body(body: Mapping[str, Any]) -> tuple[httpx2.ByteStream, RawHeaders]:
 
 
 def _multipart_body(
-    body: Mapping[str, Any], files: Mapping[str, object], rules: Mapping[str, FileRule]
+    body: Mapping[str, Any], files: Mapping[str, object], operation: Operation
 ) -> tuple[httpx2.SyncByteStream, RawHeaders]:
     # Loaded by the first upload: a program that only generates never pays for them.
     from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
     from ._upload import prepare_image  # noqa: PLC0415
 
     parts = [
-        (name, prepare_image(value, field=name, rule=rules[name])) for name, value in files.items()
+        (name, prepare_image(value, field=name, rule=operation.files[name]))
+        for name, value in files.items()
     ]
-    stream = MultipartStream(form_fields(body), parts)
+    stream = MultipartStream(form_fields(body, operation.exploded), parts)
     return stream, stream.content_headers
 
 

@@ -50,6 +50,9 @@ class Operation:
     response_schema: str
     files: Mapping[str, FileRule] = field(default_factory=dict)
     """Body fields uploaded as files (`format: binary`), sent as multipart file parts."""
+    exploded: frozenset[str] = frozenset()
+    """Multipart fields whose encoding is `style: form, explode: true`: a list sent as
+    repeated `name[]` parts, one value each, rather than one part of JSON text."""
 
     @property
     def file_fields(self) -> tuple[str, ...]:
@@ -112,5 +115,10 @@ def operations() -> dict[str, Operation]:
                     for name, prop in properties.items()
                     if prop.get("format") == "binary"
                 },
+                exploded=frozenset(
+                    name
+                    for name, rule in encoding.items()
+                    if rule.get("style") == "form" and rule.get("explode", True)
+                ),
             )
     return found

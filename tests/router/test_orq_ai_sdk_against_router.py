@@ -91,3 +91,46 @@ def test_the_log_gives_the_json_body_and_the_parsed_form(keyed_router: LocalRout
 
 def _png() -> bytes:
     return encode_png(4, 4, 2, [bytes(12)] * 4, [0] * 4)
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        {"fallback_on_codes[]": ["500", "503"]},  # orq-ai-sdk's form: repeated parts
+        {"fallback_on_codes": "[500,503]"},  # one part of JSON text
+    ],
+)
+def test_the_router_reads_a_list_in_a_form_either_way(
+    keyed_router: LocalRouter, listed: dict[str, str | list[str]]
+) -> None:
+    answer = httpx2.post(
+        keyed_router.url + "/v2/router/images/variations",
+        data={"model": "m", **listed},
+        files={"image": ("in.png", _png(), "image/png")},
+        headers={"Authorization": "Bearer sk-right"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert keyed_router.requests[0].body == {"model": "m", "fallback_on_codes": [500, 503]}
+
+
+def test_orq_ai_sdk_and_this_sdk_send_fallback_on_codes_the_router_reads(
+    keyed_router: LocalRouter,
+) -> None:
+    image = {"file_name": "in.png", "content": _png(), "content_type": "image/png"}
+    with orq_ai_sdk.Orq(api_key="sk-right", server_url=keyed_router.url) as theirs:
+        theirs.router.images.variations.create(model="m", image=image, fallback_on_codes=[429, 503])
+    with Orq(api_key="sk-right", server_url=keyed_router.url) as ours:
+        ours.router.images.variations.create(model="m", image=image, fallback_on_codes=[429, 503])
+    assert [r.status for r in keyed_router.requests] == [200, 200]
+    assert [r.body["fallback_on_codes"] for r in keyed_router.requests] == [[429, 503]] * 2
+
+
+def test_a_list_sent_in_both_forms_at_once_is_refused(keyed_router: LocalRouter) -> None:
+    answer = httpx2.post(
+        keyed_router.url + "/v2/router/images/variations",
+        data={"model": "m", "fallback_on_codes": "[500]", "fallback_on_codes[]": ["503"]},
+        files={"image": ("in.png", _png(), "image/png")},
+        headers={"Authorization": "Bearer sk-right"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "fallback_on_codes"

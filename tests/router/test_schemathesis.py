@@ -50,12 +50,17 @@ class _Form:
         self.json_parts = {
             field
             for field, how in form["encoding"].items()
-            if how["contentType"] == "application/json"
+            if how.get("contentType") == "application/json"
         }
+        # Lists sent as repeated `name[]` parts (`style: form, explode: true`); a generator
+        # that follows OpenAPI to the letter repeats `name` itself, which is another request.
+        self.exploded = {field for field, how in form["encoding"].items() if "style" in how}
         self.files = {field for field, sub in self.fields.items() if sub.get("format") == "binary"}
 
     def survives_as_text(self, name: str, value: Any) -> bool:
         """Whether a plain form field reads back as the value that was generated."""
+        if name in self.exploded and isinstance(value, list):
+            return False
         if isinstance(value, str):
             return True
         declared = self.fields.get(name, {}).get("type", [])

@@ -175,19 +175,6 @@ def test_a_repeated_part_is_refused(http: httpx2.Client) -> None:
     assert "more than once" in _refused(response, 400, "fallbacks")
 
 
-def test_list_style_repeated_parts_are_collected(
-    http: httpx2.Client, orq_router: LocalRouter
-) -> None:
-    # The official SDK sends an array the spec does not describe as `name[]` parts.
-    response = http.post(
-        VARIATIONS,
-        data={"model": "m", "fallback_on_codes[]": ["500", "502"]},
-        files={"image": IMAGE},
-    )
-    assert response.status_code == 200
-    assert orq_router.requests[-1].body["fallback_on_codes[]"] == ["500", "502"]
-
-
 def test_a_malformed_multipart_body(http: httpx2.Client) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=xyz"}
     _refused(http.post(VARIATIONS, content=b"no boundary here", headers=headers), 400, "body")

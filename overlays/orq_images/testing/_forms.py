@@ -18,8 +18,9 @@ from .._schema import field_schema
 from .._spec import load_spec
 from ._multipart import FormPart
 
-# The PHP/Rails convention for a list sent as repeated parts, which the official SDK
-# uses for fields this spec does not describe (fallback_on_codes[]).
+# A list sent as repeated `name[]` parts, one item each: how orq-ai-sdk sends a list of
+# plain values (fallback_on_codes), and what the spec's `style: form, explode: true`
+# encoding makes this SDK send. The same list as one part of JSON text is read too.
 _LIST_SUFFIX = "[]"
 
 
@@ -56,7 +57,18 @@ def coerce(schema_name: str, name: str, text: str) -> Any:
     """The typed value of form field `name` of schema `schema_name`."""
     if name not in _properties(schema_name):
         return text
-    types = _types(field_schema(schema_name, name))
+    return _typed(field_schema(schema_name, name), name, text)
+
+
+def _item(schema_name: str, name: str, text: str) -> Any:
+    """The typed value of one `name[]` part: an item of list field `name`."""
+    if name not in _properties(schema_name):
+        return text
+    return _typed(field_schema(schema_name, name).get("items", {}), name, text)
+
+
+def _typed(schema: dict[str, Any], name: str, text: str) -> Any:
+    types = _types(schema)
     if types & {"object", "array"}:
         try:
             return json.loads(text)
@@ -76,9 +88,14 @@ def read(schema_name: str, parts: list[FormPart], file_fields: set[str]) -> Form
     known = _properties(schema_name)
     fields: dict[str, Any] = {}
     files: dict[str, FormPart] = {}
+    listed: set[str] = set()
     for part in parts:
         if part.name.endswith(_LIST_SUFFIX) and part.filename is None:
-            fields.setdefault(part.name, []).append(_text(part))
+            name = part.name.removesuffix(_LIST_SUFFIX)
+            if name in fields and name not in listed:
+                raise InvalidRequestError(name, "is sent both as one field and as name[] parts")
+            listed.add(name)
+            fields.setdefault(name, []).append(_item(schema_name, name, _text(part)))
             continue
         if part.name in fields or part.name in files:
             raise InvalidRequestError(
