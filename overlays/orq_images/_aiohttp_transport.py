@@ -201,6 +201,8 @@ class DefaultAioHttpClient:
                 timeout=self._timeout(request.extensions.get("timeout") or {}),
             )
         except self._aiohttp.ClientError as exc:
+            if isinstance(data, _Upload) and data.refused is not None:
+                raise data.refused from None
             raise _transport_error(exc, request, self._aiohttp) from exc
         return httpx2.Response(
             answer.status,
@@ -228,13 +230,21 @@ class _Upload:
 
     aiohttp would send an async generator's chunks with Transfer-Encoding: chunked;
     the request's own Content-Length header makes it send them as they are.
+    A body that refuses to go on (a file changed mid-upload) is kept as `refused`:
+    aiohttp reports it as a broken connection, which would be retried.
     """
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
+        self.refused: OrqError | None = None
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._stream.__aiter__()  # type: ignore[no-any-return]
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except OrqError as exc:
+            self.refused = exc
+            raise
 
 
 class _AioBody(httpx2.AsyncByteStream):

@@ -202,7 +202,7 @@ def _from_path(value: str | os.PathLike[Any], field: str, rule: FileRule) -> Ima
             head = file.read(_HEAD_BYTES)
     except OSError as exc:
         raise InvalidRequestError(field, f"cannot read {path}: {exc.strerror}") from None
-    source = _PathSource(path, info.st_size, info.st_mtime_ns, field)
+    source = _PathSource(path, info.st_size, _stamp(info), field)
     return _part(field, rule, path, os.path.basename(path), head, size=info.st_size, source=source)
 
 
@@ -362,18 +362,26 @@ def _read_exactly(file: Any, size: int, on_short: InvalidRequestError) -> Iterat
         yield chunk
 
 
+def _stamp(info: os.stat_result) -> tuple[int, ...]:
+    # Any write changes the change time (ctime), which, unlike the modification
+    # time, no program can set back; the inode and device tell a replaced file.
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
 @dataclass(frozen=True)
 class _PathSource:
     """Opened afresh for every attempt, so only one chunk is in memory at a time.
 
-    Every attempt must send the bytes that were checked: a file that is gone,
-    or whose size or modification time differs from when it was checked, is
-    refused rather than sent changed.
+    Every attempt must send the bytes that were checked. The file's size, times,
+    inode and device are compared with those it had when it was checked, once
+    it is opened and again after its last byte is read, before the body's closing
+    boundary: a file gone, replaced or written to in between is refused, and a
+    request whose image changed mid-way is cut off, so no server takes it as whole.
     """
 
     path: str
     size: int
-    mtime_ns: int
+    stamp: tuple[int, ...]
     field: str
 
     def chunks(self) -> Iterator[Chunk]:
@@ -384,15 +392,18 @@ class _PathSource:
                 self.field, f"cannot read {self.path} to send it again: {exc.strerror}"
             ) from None
         with file:
-            now = os.fstat(file.fileno())
-            changed = InvalidRequestError(
-                self.field,
-                f"{self.path} changed while the request was being sent "
-                f"({self.size:,} bytes when checked, {now.st_size:,} bytes now)",
-            )
-            if now.st_size != self.size or now.st_mtime_ns != self.mtime_ns:
-                raise changed
-            yield from _read_exactly(file, self.size, changed)
+            if _stamp(os.fstat(file.fileno())) != self.stamp:
+                raise self._changed("after it was checked")
+            yield from _read_exactly(file, self.size, self._changed("while it was being sent"))
+            if _stamp(os.fstat(file.fileno())) != self.stamp:
+                raise self._changed("while it was being sent; the request was cut off")
+
+    def _changed(self, when: str) -> InvalidRequestError:
+        now = os.stat(self.path).st_size if os.path.exists(self.path) else 0
+        return InvalidRequestError(
+            self.field,
+            f"{self.path} changed {when} ({self.size:,} bytes when checked, {now:,} bytes now)",
+        )
 
 
 @dataclass(frozen=True)

@@ -344,7 +344,7 @@ def test_a_file_that_changes_after_the_check_fails_the_send_by_name(
     )
     with png_file.open("ab") as file:
         file.write(b"more")
-    with pytest.raises(InvalidRequestError, match=r"photo\.png changed while the request"):
+    with pytest.raises(InvalidRequestError, match=r"photo\.png changed after it was checked"):
         send_stream(server, stream)
 
     buffer = io.BytesIO(png_bytes(CHUNK_SIZE))
