@@ -23,6 +23,7 @@ from ._upload import File, ImageInput
 
 __all__ = [
     "CALL_OPTIONS",
+    "OMIT",
     "AsyncCaller",
     "File",
     "ImageFile",
@@ -50,6 +51,14 @@ CALL_OPTIONS: tuple[tuple[str, str, str], ...] = (
         "Body fields this version of the spec does not know yet, sent as they are.",
     ),
 )
+
+
+# The default of a keyword whose type is one TypedDict (`orq`, `retry`, ...): None at run
+# time, so the field is not sent, but typed Any so that the keyword's type is the
+# TypedDict alone. mypy and pyright check a dict literal key by key, naming a misspelled
+# key, only against a bare TypedDict; against `RetryParam | None` they say no more than
+# that the dict is not assignable.
+OMIT: Any = None
 
 
 class AsyncCaller(Protocol):

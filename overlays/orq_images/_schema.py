@@ -2,10 +2,10 @@
 
 Each schema is compiled once into a tree of small check functions. A check
 takes a value and the path it sits at, and returns the value in wire
-form: generated models become dicts, enum members their values, whole floats
-in integer fields become ints, and (for requests) None in an object is dropped:
-the SDK does not send None. A value the schema rules out raises InvalidRequestError
-(ValueError) or InvalidRequestTypeError (TypeError) naming the field.
+form: enum members become their values, whole floats in integer fields become
+ints, and (for requests) None in an object is dropped: the SDK does not send None.
+A value the schema rules out raises InvalidRequestError (ValueError) or
+InvalidRequestTypeError (TypeError) naming the field.
 
 The client checks requests with it before sending, checks success bodies with
 it before parsing, and the local router checks what it receives with it.
@@ -103,14 +103,11 @@ def _describe(value: object) -> str:
 
 
 def _wire_form(value: object) -> object:
-    """Generated models and enum members become what they stand for on the wire."""
+    """Enum members become the values they stand for on the wire."""
     if type(value) in _WIRE_TYPES:
         return value
     if isinstance(value, enum.Enum):
         return value.value
-    to_dict = getattr(value, "to_dict", None)
-    if to_dict is not None and not isinstance(value, Mapping):
-        return to_dict()
     return value
 
 
@@ -192,13 +189,16 @@ def _type_check(types: list[str]) -> _Types:
 
 
 class _Compiler:
-    def __init__(self, spec: JsonObject, *, drop_none: bool, warn_deprecated: bool = False) -> None:
+    def __init__(self, spec: JsonObject, *, drop_none: bool, caller: bool = False) -> None:
         self.schemas: JsonObject = spec["components"]["schemas"]
         self.named: dict[str, Check] = {}
         # What the checks that have any return as they are (see _Plain).
         self.plain: dict[Check, _Plain] = {}
         self.drop_none = drop_none
-        self.warn_deprecated = warn_deprecated
+        # A caller's request: deprecated fields warn, and an object refuses keys its schema
+        # does not name unless the schema says `additionalProperties`. A server reading
+        # requests does neither.
+        self.caller = caller
 
     def named_check(self, name: str) -> Check:
         if name not in self.named:
@@ -215,7 +215,7 @@ class _Compiler:
             # A file to upload: the upload code (_upload.py) checks it, in whatever form.
             return _any_value
         check = self._compile(schema, where)
-        if schema.get("deprecated") and self.warn_deprecated:
+        if schema.get("deprecated") and self.caller:
             return _deprecated(check, schema.get("x-use-instead"))
         return check
 
@@ -354,7 +354,10 @@ class _Compiler:
             for key, sub in schema.get("properties", {}).items()
         }
         required = tuple(schema.get("required", ()))
-        extra = schema.get("additionalProperties", True)
+        # A caller's typo in a nested key would be sent and ignored: refused, unless the
+        # schema opens the object (extra_body is the way to send a top-level field the spec
+        # does not know; the top level's keys are keyword parameters anyway).
+        extra = schema.get("additionalProperties", not (self.caller and fields))
         # A key that is not a property: checked by the additionalProperties schema, if any.
         unknown = self._field(extra, f"{where}.*") if isinstance(extra, dict) else _NOT_A_FIELD
         drop_none = self.drop_none
@@ -380,9 +383,7 @@ class _Compiler:
                     wire = item if type(item) in _WIRE_TYPES else _wire_form(item)
                     out[key] = sub(wire, (path, key))
                 elif extra is False:
-                    raise InvalidRequestError(
-                        _field_name((path, key)), "is not a field of this object"
-                    )
+                    raise InvalidRequestError(_field_name((path, key)), _not_a_field(key, fields))
                 else:
                     out[key] = item
             for key in required:
@@ -391,6 +392,15 @@ class _Compiler:
             return out
 
         return check, None
+
+
+def _not_a_field(key: str, fields: Mapping[str, object]) -> str:
+    import difflib  # noqa: PLC0415 - only a refused call pays for it
+
+    close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}?"
+    return f"is not a field of this object, which takes {', '.join(fields)}"
 
 
 def _any_value(value: Any, path: Path) -> Any:
@@ -562,17 +572,19 @@ def _match_check(regex: re.Pattern[str], problem: str, types: _Types | None) -> 
 
 
 @cache
-def _compiler(drop_none: bool, warn_deprecated: bool = False) -> _Compiler:
-    return _Compiler(load_spec(), drop_none=drop_none, warn_deprecated=warn_deprecated)
+def _compiler(drop_none: bool, caller: bool = False) -> _Compiler:
+    return _Compiler(load_spec(), drop_none=drop_none, caller=caller)
 
 
-def validator(schema_name: str, *, warn_deprecated: bool = True) -> Check:
+def validator(schema_name: str, *, caller: bool = True) -> Check:
     """The compiled check of a request schema: None values in objects are dropped, not sent.
 
-    A value in a field the spec marks deprecated warns (DeprecationWarning, at the
-    caller's line) unless `warn_deprecated` is off, as for a server reading requests.
+    For a caller's request, a value in a field the spec marks deprecated warns
+    (DeprecationWarning, at the caller's line), and a key an object's schema does not
+    name is refused with the closest one (`orq.identiy: did you mean identity?`).
+    `caller=False` is for a server reading requests: it does neither.
     """
-    return _compiler(True, warn_deprecated).named_check(schema_name)
+    return _compiler(True, caller).named_check(schema_name)
 
 
 def response_validator(schema_name: str) -> Check:

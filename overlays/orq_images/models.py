@@ -1,7 +1,7 @@
-"""The request and response models, to import by name: `from orq_images.models import Retry`.
+"""The response models, to import by name: `from orq_images.models import ImageResponse`.
 
 They are generated from openapi.yaml. Every `Image` of a response has `to_bytes()`
-and `save()`. Enums are `Literal` types.
+and `save()`. What a request carries is typed by the TypedDicts of orq_images.types.
 """
 
 from ._generated.models import *  # noqa: F403

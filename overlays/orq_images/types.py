@@ -1,7 +1,7 @@
 """The objects a request may carry, as TypedDicts (`RetryParam`, `GenerationOrqParam`, ...).
 
 Nested keyword arguments such as `orq={"retry": {"count": 2}}` are checked key by
-key against these; each one accepts the model of the same name too. They are
+key against these, by type checkers and by the client before sending. They are
 generated from openapi.yaml.
 """
 

@@ -9,12 +9,14 @@ codegen/api_report.py) and exits 3 if a change is breaking, 0 otherwise.
 
 Steps: load openapi.yaml, apply the spec pre-pass, write the project's own and
 the patched generator templates, run the pinned openapi-python-client for the
-models (its post-hooks run the pinned ruff), drop the HTTP client it always
-writes (the orq_images engine sends every request), render the typed surface
-with the project's templates (codegen/surface.py: keyword parameters, router
-namespaces, REFERENCE.md), stamp every module with a do-not-edit header, add the
-spec as JSON for runtime validation, then swap the result in for the old
-package whole, so no stale module survives.
+response models (codegen/prepass.py hands it only the schemas responses reach),
+drop the HTTP client it always writes (the orq_images engine sends every
+request), render the typed surface with the project's templates
+(codegen/surface.py: keyword parameters, TypedDicts, router namespaces,
+REFERENCE.md), run generator-config.yaml's post_hooks (the pinned ruff) once on
+the whole package, stamp every module with a do-not-edit header, add the spec as
+JSON for runtime validation, then swap the result in for the old package whole,
+so no stale module survives.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import filecmp
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -32,10 +35,9 @@ from pathlib import Path
 import yaml
 
 from codegen import api_report, layout
-from codegen.prepass import PrepassError, prepare_for_generator
+from codegen.prepass import PrepassError, prepare, prepare_for_generator
 from codegen.surface import render
 from codegen.template_patches import write_patched_templates
-from codegen.unions import explicit_discriminators
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "openapi.yaml"
@@ -48,9 +50,9 @@ HEADER = (
 )
 RUNTIME_SPEC = "openapi.json"
 REFERENCE = "REFERENCE.md"
-# openapi-python-client always writes an HTTP client of its own; orq_images has one
-# engine for every call, so these are removed rather than shipped unused.
-GENERATOR_CLIENT = ("api", "client.py", "errors.py")
+# openapi-python-client always writes an HTTP client of its own and the types it uses;
+# orq_images has one engine for every call, so these are removed rather than shipped unused.
+GENERATOR_CLIENT = ("api", "client.py", "errors.py", "types.py")
 
 
 def load_spec(path: Path = SPEC) -> dict[str, object]:
@@ -92,24 +94,38 @@ def _run_generator(spec_json: Path, templates: Path, output: Path, config: Path)
         raise SystemExit("openapi-python-client failed or warned; generated/ left unchanged")
 
 
-def _format(package: Path, names: list[str]) -> None:
-    """The generator's post-hooks (generator-config.yaml), run on the surface modules."""
+def _post_hooks(config: Path) -> list[str]:
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    hooks = settings.get("post_hooks", [])
+    if not isinstance(hooks, list) or not all(isinstance(hook, str) for hook in hooks):
+        raise PrepassError(f"{config.name}: post_hooks must be a list of commands")
+    return hooks
+
+
+def _without_post_hooks(config: Path, scratch: Path) -> Path:
+    """The generator's settings less its post_hooks, which run once on the whole package
+    (see _run_post_hooks) after the surface modules are written beside the models."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    settings["post_hooks"] = []
+    path = scratch / "generator-config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+def _run_post_hooks(package: Path, hooks: list[str]) -> None:
+    """generator-config.yaml's post_hooks, run as the generator runs them: in the
+    package folder, with the pinned tools of this environment first on PATH."""
     bin_dir = Path(sys.executable).parent
-    files = [str(package / name) for name in names]
-    for command in (
-        ["ruff", "check", "--no-cache", "--fix-only", "--select=I,F401", *files],
-        ["ruff", "format", "--no-cache", *files],
-    ):
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for hook in hooks:
+        command = shlex.split(hook)
+        tool = shutil.which(command[0], path=env["PATH"]) or command[0]
         result = subprocess.run(
-            [str(bin_dir / command[0]), *command[1:]],
-            cwd=package,
-            capture_output=True,
-            text=True,
-            check=False,
+            [tool, *command[1:]], cwd=package, env=env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
             sys.stderr.write(result.stdout + result.stderr)
-            raise SystemExit(f"{command[0]} {command[1]} failed on the rendered surface")
+            raise SystemExit(f"post hook failed: {hook}")
 
 
 def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> Path:
@@ -118,29 +134,32 @@ def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> P
     with tempfile.TemporaryDirectory(prefix="orq-codegen-") as scratch_dir:
         scratch = Path(scratch_dir)
         spec_json = scratch / "openapi.prepared.json"
-        prepared = prepare_for_generator(spec)
-        spec_json.write_text(json.dumps(prepared, indent=1), encoding="utf-8")
+        prepared = prepare(spec)
+        spec_json.write_text(
+            json.dumps(prepare_for_generator(prepared), indent=1), encoding="utf-8"
+        )
         templates = scratch / "templates"
         write_patched_templates(templates)
         package = destination / PACKAGE
         package.parent.mkdir(parents=True, exist_ok=True)
-        _run_generator(spec_json, templates, package, config)
+        hooks = _post_hooks(config)
+        _run_generator(spec_json, templates, package, _without_post_hooks(config, scratch))
     for name in GENERATOR_CLIENT:
         path = package / name
         if path.is_dir():
             shutil.rmtree(path)
-        else:
+        elif path.exists():
             path.unlink()
     surface = render(prepared)
     (destination / REFERENCE).write_text(surface.pop(REFERENCE), encoding="utf-8")
     for name, text in surface.items():
         (package / name).write_text(text, encoding="utf-8")
-    _format(package, list(surface))
+    _run_post_hooks(package, hooks)
     for module in sorted(package.rglob("*.py")):
         module.write_text(HEADER + module.read_text(encoding="utf-8"), encoding="utf-8")
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
     # Runtime checks choose a union's member by the same discriminator as the models.
-    runtime = without_prose(explicit_discriminators(spec))
+    runtime = without_prose(prepared)
     runtime_spec = json.dumps(runtime, indent=1, ensure_ascii=False) + "\n"
     (package / RUNTIME_SPEC).write_text(runtime_spec, encoding="utf-8")
     return package

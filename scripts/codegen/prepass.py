@@ -1,7 +1,9 @@
 """Rewrites of openapi.yaml that openapi-python-client needs to emit correct code.
 
 openapi.yaml stays plain OpenAPI 3.1 for people and for runtime validation;
-only the copy handed to the generator is rewritten. Each rewrite names the
+`prepare` makes every union's discriminator explicit (for the surface, the models
+and the runtime checks alike), and only the copy handed to the generator is
+rewritten further. Each rewrite names the
 generator defect it works around, and fails loudly on a shape it does not know.
 """
 
@@ -94,27 +96,6 @@ def hoist_nullable_enums(spec: Schema) -> Schema:
     return out
 
 
-def defaults_to_docs(spec: Schema) -> Schema:
-    """Defect: the generator makes a property's spec default the attribute's default,
-    so every request sends it (`n=1`, `weight=0.5`) even when the caller never set it.
-    A spec default describes what the server does; the client must not send it.
-
-    Rewrite: drop `default` from request-side properties and say it in the description.
-    """
-    out = copy.deepcopy(spec)
-    for schema_name, prop_name, prop in _object_properties(out):
-        if "default" not in prop:
-            continue
-        if "description" not in prop:
-            raise PrepassError(
-                f"{schema_name}.{prop_name}: a property with a default needs a description"
-            )
-        default = prop.pop("default")
-        shown = default if isinstance(default, str) else repr(default)
-        prop["description"] = f"{prop['description']} The server's default is {shown}."
-    return out
-
-
 def order_unions(spec: Schema) -> Schema:
     """Defect: the generator parses a union by trying its members in order, and an object
     member takes any object with its required fields, so a catch-all member listed first
@@ -131,10 +112,91 @@ def order_unions(spec: Schema) -> Schema:
         raise PrepassError(str(exc)) from None
 
 
-REWRITES = (order_unions, hoist_nullable_enums, defaults_to_docs)
+def _refs(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _success_schemas(spec: Schema) -> Iterator[str]:
+    """The schema names success responses refer to, in the spec's order."""
+    responses = spec.get("components", {}).get("responses", {})
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            for status, given in op.get("responses", {}).items():
+                if not str(status).startswith("2"):
+                    continue
+                response = given
+                if "$ref" in given:
+                    response = responses.get(given["$ref"].rsplit("/", 1)[-1])
+                    if response is None:
+                        raise PrepassError(
+                            f"{method.upper()} {path} {status}: refers to a response "
+                            "that components/responses does not hold"
+                        )
+                for ref in _refs(response.get("content", {})):
+                    yield ref.rsplit("/", 1)[-1]
+
+
+def response_models_only(spec: Schema) -> Schema:
+    """Defect: the generator writes a model class for every schema of the document, and an
+    endpoint module for every operation; requests are TypedDicts (codegen/surface.py) and
+    the engine sends every call and reads error bodies itself, so all but the response
+    models would be shipped and never used.
+
+    Rewrite: the generator gets the schemas that success responses reach, and no paths.
+    """
+    schemas: dict[str, Schema] = spec["components"]["schemas"]
+    reached: dict[str, None] = {}
+    todo = list(_success_schemas(spec))
+    while todo:
+        name = todo.pop(0)
+        if name in reached:
+            continue
+        if name not in schemas:
+            raise PrepassError(f"{name}: referred to, but components/schemas does not hold it")
+        reached[name] = None
+        todo.extend(ref.rsplit("/", 1)[-1] for ref in _refs(schemas[name]))
+    for name in reached:
+        _refuse_unions_of_objects(spec, name, schemas[name])
+    return {
+        "openapi": spec["openapi"],
+        "info": spec["info"],
+        "paths": {},
+        "components": {"schemas": {name: schemas[name] for name in reached}},
+    }
+
+
+def _refuse_unions_of_objects(spec: Schema, where: str, schema: Schema) -> None:
+    """A response model holds other models, never a union of them: parsing one would need
+    code that tries each member, which no response has needed."""
+    for union in ("anyOf", "oneOf"):
+        members = [
+            spec["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+            for member in schema.get(union, ())
+            for ref in ([member["$ref"]] if "$ref" in member else [])
+        ]
+        if sum(1 for member in members if member.get("type") == "object") > 1:
+            raise PrepassError(
+                f"{where}: a response field that is one of several objects is not supported; "
+                "merge the members into one object with optional fields"
+            )
+    for name, prop in schema.get("properties", {}).items():
+        _refuse_unions_of_objects(spec, f"{where}.{name}", prop)
+    if isinstance(schema.get("items"), dict):
+        _refuse_unions_of_objects(spec, f"{where}[]", schema["items"])
+
+
+def prepare(spec: Schema) -> Schema:
+    """The spec as the surface templates and the runtime checks read it."""
+    return order_unions(spec)
 
 
 def prepare_for_generator(spec: Schema) -> Schema:
-    for rewrite in REWRITES:
-        spec = rewrite(spec)
-    return spec
+    """The prepared spec (see `prepare`) as openapi-python-client is to read it."""
+    return hoist_nullable_enums(response_models_only(spec))

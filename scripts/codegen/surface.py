@@ -73,7 +73,8 @@ class Param:
     annotation: str
     required: bool
     doc: str
-    deprecated: str | None  # what to use instead, when the spec marks the field deprecated
+    deprecated: Deprecation | None
+    typed_dict: bool = False  # its type is one TypedDict: the keyword defaults to OMIT
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,6 @@ class _Types:
     def __init__(self, spec: Schema) -> None:
         self.schemas: dict[str, Schema] = spec["components"]["schemas"]
         self.param_objects: dict[str, None] = {}  # object components a request reaches, in order
-        self.literals: set[str] = set()
 
     def is_object(self, name: str) -> bool:
         schema = self.schemas[name]
@@ -121,16 +121,14 @@ class _Types:
     def annotation(self, schema: Schema, where: str) -> str:  # noqa: PLR0911, PLR0912
         if "$ref" in schema:
             name = _ref_name(schema)
+            if name not in self.schemas:
+                raise SurfaceError(f"{where}: refers to {name}, which components/schemas lacks")
             if self.is_object(name):
                 if name not in self.param_objects:
                     self.param_objects[name] = None
                     self.object_params(name)
-                return f"{name} | {name}Param"
-            target = self.schemas[name]
-            if "enum" in target or "const" in target:
-                self.literals.add(name)  # the generator's Literal alias of that name
-                return self._nullable(name, target)
-            return self.annotation(target, name)  # an array or a scalar: spelled out
+                return f"{name}Param"
+            return self.annotation(self.schemas[name], name)  # an enum, array or scalar
         for union in ("anyOf", "oneOf"):
             if union in schema:
                 parts = [self.annotation(option, where) for option in schema[union]]
@@ -180,6 +178,7 @@ class _Types:
                     required=name in required,
                     doc=self.doc(prop),
                     deprecated=self.deprecation(prop),
+                    typed_dict="$ref" in prop and self.is_object(_ref_name(prop)),
                 )
             )
         # Required first, each group in the spec's order.
@@ -191,27 +190,58 @@ class _Types:
     def target(self, schema: Schema) -> Schema:
         return self.schemas[_ref_name(schema)] if "$ref" in schema else schema
 
-    def deprecation(self, prop: Schema) -> str | None:
+    def deprecation(self, prop: Schema) -> Deprecation | None:
         target = self.target(prop)
         if not (prop.get("deprecated") or target.get("deprecated")):
             return None
-        use = prop.get("x-use-instead") or target.get("x-use-instead")
-        if not use:
-            raise SurfaceError(
-                f"{prop}: a deprecated field needs `x-use-instead` naming its replacement"
-            )
-        return str(use)
+        return Deprecation(prop.get("x-use-instead") or target.get("x-use-instead"))
+
+    def values(self, schema: Schema) -> str:
+        """An enum's values, in words: `help()` shows them beside the type."""
+        schema = self.target(schema)
+        for options in ("anyOf", "oneOf"):
+            for option in schema.get(options, ()):
+                if self.values(option):
+                    return self.values(option)
+        values = [value for value in schema.get("enum", ()) if value is not None]
+        if len(values) < 2:  # a single value is a const: the type says it
+            return ""
+        return "One of " + ", ".join(f"`{value}`" for value in values) + "."
 
     def doc(self, prop: Schema) -> str:
         target = self.target(prop)
         text = prop.get("description") or target.get("description") or ""
-        limits = _limits(prop) or _limits(target)
-        if limits:
-            text = f"{text} {limits}".strip()
-        use = self.deprecation(prop)
-        if use and not text.startswith("Deprecated"):
-            text = f"Deprecated: use `{use}` instead. {text}"
+        extras = [
+            self.values(prop),
+            _limits(prop) or _limits(target),
+            _default(prop) or _default(target),
+        ]
+        text = " ".join([text, *(extra for extra in extras if extra)]).strip()
+        deprecation = self.deprecation(prop)
+        if deprecation and not text.startswith("Deprecated"):
+            text = f"{deprecation.notice} {text}"
         return text
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    """A field or operation the spec marks `deprecated: true`, and its `x-use-instead`."""
+
+    use_instead: str | None
+
+    @property
+    def notice(self) -> str:
+        if self.use_instead:
+            return f"Deprecated: use `{self.use_instead}` instead."
+        return "Deprecated."
+
+
+def _default(schema: Schema) -> str:
+    """What the server does when the field is left out: the client never sends a default."""
+    if "default" not in schema:
+        return ""
+    default = schema["default"]
+    return f"The server's default is {default if isinstance(default, str) else repr(default)}."
 
 
 def _limits(schema: Schema) -> str:  # noqa: PLR0912 - one branch per rule
@@ -321,7 +351,6 @@ def render(spec: Schema) -> dict[str, str]:
         "root": root,
         "objects": objects,
         "schemas": types.schemas,
-        "literals": sorted(types.literals),
         "engine_options": call_options(),
         "title": spec["info"]["title"],
     }

@@ -1,18 +1,18 @@
 """Unions (`anyOf`/`oneOf`) must be told apart by their JSON type or by a discriminator.
 
-The generated models parse a union by trying its members in order and keeping the
-first that fits, and an object member fits any object that carries its required
-fields. So two object members are only safe when a property tells them apart: a
+A union of objects reaches users as a union of TypedDicts (codegen/surface.py),
+and the client's check (overlays/orq_images/_schema.py) must choose one member for
+a value; an object member would take any object that carries its required fields.
+So two object members are only safe when a property tells them apart: a
 discriminator, declared (`discriminator: {propertyName: kind}`) or implied (a
 property every object member but at most one declares as required, with its own
 `const` or `enum` values, no value shared). The member without it is the fallback:
 it is chosen when the property is absent, and it must come last.
 
 `explicit_discriminators` checks every union of the spec, names the discriminator of
-each union of objects, and puts the fallback member last; the generated models and
-the runtime checks (overlays/orq_images/_schema.py) then choose the same member.
-A union that cannot be told apart stops the pipeline with a message naming the
-schema and the fix.
+each union of objects, and puts the fallback member last; the runtime checks then
+choose by it. A union that cannot be told apart stops the pipeline with a message
+naming the schema and the fix.
 """
 
 from __future__ import annotations

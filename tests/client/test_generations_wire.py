@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError, Orq
-from orq_images.models import Cache, Fallback, GenerationOrq, Retry
 from tests.conftest import API_KEY, PNG_1X1
 from tests.support.server import LoopbackServer
 
@@ -26,16 +25,16 @@ def test_only_fields_the_caller_set_are_sent(orq: Orq, server: LoopbackServer) -
     assert request.headers["user-agent"].startswith("orq-images/")
 
 
-def test_models_and_dicts_are_interchangeable(orq: Orq, server: LoopbackServer) -> None:
+def test_nested_objects_are_sent_as_given(orq: Orq, server: LoopbackServer) -> None:
     orq.router.images.generations.create(
         prompt="p",
         model="m",
         n=2.0,  # a whole float is sent as the integer the spec asks for
         quality="high",
-        retry=Retry(count=2, on_codes=[429]),
+        retry={"count": 2, "on_codes": (429,)},
         cache={"type": "exact_match"},
-        fallbacks=[Fallback(model="a"), {"model": "b"}],
-        orq=GenerationOrq(cache=Cache(type_="exact_match", ttl=60)),
+        fallbacks=[{"model": "a"}, {"model": "b"}],
+        orq={"cache": {"type": "exact_match", "ttl": 60}},
     )
     body = server.requests[0].json()
     assert body == {
@@ -49,6 +48,16 @@ def test_models_and_dicts_are_interchangeable(orq: Orq, server: LoopbackServer) 
         "orq": {"cache": {"type": "exact_match", "ttl": 60}},
     }
     assert b'"n":2,' in server.requests[0].body
+
+
+def test_objects_the_spec_leaves_open_take_any_key(orq: Orq, server: LoopbackServer) -> None:
+    identity = {"id": "u", "metadata": [{"plan": "pro", "seats": 3}]}
+    orq.router.images.generations.create(
+        prompt="p", model="m", metadata={"team": "a"}, orq={"identity": identity}
+    )
+    body = server.requests[0].json()
+    assert body["orq"]["identity"] == identity
+    assert body["metadata"] == {"team": "a"}
 
 
 def test_extra_body_and_http_headers(orq: Orq, server: LoopbackServer) -> None:
@@ -116,6 +125,31 @@ def test_per_call_server_url(server: LoopbackServer) -> None:
             InvalidRequestTypeError,
             "colour_depth",
             "extra_body",
+        ),
+        # A misspelled key of a nested object: its path, and the closest key.
+        (
+            {"prompt": "p", "model": "m", "orq": {"identiy": {"id": "u"}}},
+            InvalidRequestError,
+            "orq.identiy",
+            "orq.identiy: did you mean identity?",
+        ),
+        (
+            {"prompt": "p", "model": "m", "retry": {"cont": 2}},
+            InvalidRequestError,
+            "retry.cont",
+            "did you mean count?",
+        ),
+        (
+            {"prompt": "p", "model": "m", "orq": {"identity": {"id": "u", "emial": "e"}}},
+            InvalidRequestError,
+            "orq.identity.emial",
+            "did you mean email?",
+        ),
+        (
+            {"prompt": "p", "model": "m", "cache": {"type": "exact_match", "zz": 1}},
+            InvalidRequestError,
+            "cache.zz",
+            "is not a field of this object, which takes type, ttl",
         ),
     ],
 )

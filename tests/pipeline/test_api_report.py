@@ -220,18 +220,17 @@ def test_generator_level_rename_is_caught_from_the_python_api(
     """The spec is unchanged; only generator-config.yaml renames a class."""
 
     def edit(config: Spec) -> None:
-        config["class_overrides"]["CreateImageVariationRequestSize"] = {
-            "class_name": "VariationImageSize",
-            "module_name": "variation_image_size",
+        config["class_overrides"] = {
+            "GenerationUsage": {"class_name": "ImageUsage", "module_name": "image_usage"}
         }
 
     outcome = regenerate(edit_config=edit)
     assert outcome.exit_code == 3
     assert outcome.lines == [
-        "- **Breaking:** `orq_images.models.VariationSize`: public object was removed",
-        "- **Breaking:** `orq_images.models.CreateImageVariationRequest.size`: "
-        "type changed from `VariationSize | None` to `VariationImageSize | None`",
-        "- **Non-breaking:** `orq_images.models.VariationImageSize`: added",
+        "- **Breaking:** `orq_images.models.GenerationUsage`: public object was removed",
+        "- **Breaking:** `orq_images.models.ImageResponse.usage`: "
+        "type changed from `GenerationUsage | None` to `ImageUsage | None`",
+        "- **Non-breaking:** `orq_images.models.ImageUsage`: added",
     ]
 
 

@@ -1,31 +1,29 @@
 """The pipeline takes orq's shapes: unions, and inline enums of the same name.
 
 orq's August document has the PII plugin as a union of three objects told apart by
-`language`: the pipeline must generate models that parse each member as itself,
-check it client-side, and refuse, before generating anything, a union that nothing
-tells apart. Its operations also repeat field names (`quality` on generations and
-edits, with different values): each gets a readable class name, never a traceback.
+`language`: the pipeline must type it as a union of the members' TypedDicts, check
+it client-side choosing the member as the discriminator says, and refuse, before
+generating anything, a union that nothing tells apart. Its operations also repeat
+field names (`quality` on generations and edits, with different values): where the
+generator names them (response models), each gets a readable class name, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
-from codegen import prepass, unions
+from codegen import prepass, surface, unions
 from orq_images import InvalidRequestError
 from orq_images._schema import _Compiler
-from tests.support.scratch_package import scratch_package
 
 ROOT = Path(__file__).resolve().parents[2]
 AUGUST = ROOT / "tests" / "upstream" / "orq-openapi-2026-08-images.yaml"
@@ -86,7 +84,7 @@ def two_objects(**second: Any) -> Spec:
 
 
 def test_an_implied_discriminator_is_named_and_the_catch_all_goes_last(orq_plugins: Spec) -> None:
-    prepared = prepass.prepare_for_generator(orq_plugins)
+    prepared = prepass.prepare(orq_plugins)
     items = prepared["components"]["schemas"]["Run"]["properties"]["plugins"]["items"]
     assert items["discriminator"] == {"propertyName": "language"}
     assert [m["$ref"].rsplit("/", 1)[1] for m in items["anyOf"]] == [
@@ -135,7 +133,7 @@ def test_members_of_different_types_need_no_discriminator() -> None:
 )
 def test_a_union_nothing_tells_apart_is_refused(spec: Spec, message: str) -> None:
     with pytest.raises(prepass.PrepassError) as caught:
-        prepass.prepare_for_generator(spec)
+        prepass.prepare(spec)
     assert str(caught.value).startswith(message)
 
 
@@ -145,7 +143,7 @@ def test_a_declared_discriminator_that_does_not_work_is_refused() -> None:
         "propertyName": "kind"
     }
     with pytest.raises(prepass.PrepassError, match="'kind' has no `const` or `enum` in First"):
-        prepass.prepare_for_generator(spec)
+        prepass.prepare(spec)
 
 
 def run_generate(tmp_path: Path, spec: Spec) -> subprocess.CompletedProcess[str]:
@@ -173,33 +171,30 @@ def test_scripts_generate_refuses_it_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "generated").exists()
 
 
-# --- the generated models ----------------------------------------------------------------------
+# --- the typed surface and the models --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def plugin_models(
-    orq_plugins: Spec, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ModuleType]:
-    """orq's union through the whole pipeline, imported as a package of its own."""
-    with scratch_package(orq_plugins, tmp_path_factory.mktemp("unions"), "union_client") as package:
-        yield importlib.import_module(f"{package.__name__}.models")
+def test_the_union_is_typed_by_its_members_typed_dicts(orq_plugins: Spec) -> None:
+    rendered = surface.render(prepass.prepare(orq_plugins))
+    members = " | ".join(f"{name}Param" for name in PLUGINS[1:] + PLUGINS[:1])
+    assert f"plugins: Sequence[{members}] | None = None," in rendered["router.py"]
+    for name in PLUGINS:
+        assert f"class {name}Param(TypedDict, total=False):" in rendered["params.py"]
 
 
-@pytest.mark.parametrize(
-    ("plugin", "member"),
-    [
-        ({"id": "pii_redaction", "language": "nl", "entities": ["BSN"]}, "PIIRedactionPluginNl"),
-        ({"id": "pii_redaction", "language": "en", "entities": ["JWT"]}, "PIIRedactionPluginEn"),
-        ({"id": "pii_redaction", "threshold": 0.5}, "PIIRedactionPluginAuto"),
-    ],
-)
-def test_the_generated_models_parse_each_member_as_itself(
-    plugin_models: ModuleType, plugin: Spec, member: str
+def test_a_response_union_of_objects_is_refused_in_one_line(
+    orq_plugins: Spec, tmp_path: Path
 ) -> None:
-    run = plugin_models.Run.from_dict({"plugins": [plugin]})
-    [parsed] = run.plugins
-    assert type(parsed).__name__ == member
-    assert run.to_dict() == {"plugins": [plugin]}
+    orq_plugins["paths"]["/run"]["post"]["responses"]["200"]["content"] = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Run"}}
+    }
+    result = run_generate(tmp_path, orq_plugins)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "scripts/generate: openapi.yaml: Run.plugins[]: a response field that is one of "
+        "several objects is not supported; merge the members into one object with optional "
+        "fields"
+    ]
 
 
 # --- the client-side check ---------------------------------------------------------------------
@@ -244,14 +239,27 @@ def test_the_check_names_the_field(check_run: Any, plugin: Spec, field: str, pro
 
 
 def with_qualities(generation: list[Any], edit: list[Any]) -> Spec:
-    def request(values: list[Any]) -> Spec:
+    """Two response schemas with a `quality` field each, both reached by the response."""
+
+    def response(values: list[Any]) -> Spec:
         quality = {"type": ["string", "null"], "enum": values, "description": "Quality."}
         return {"type": "object", "properties": {"quality": quality}}
 
     spec = scratch_spec({"type": "string"}, {})
     spec["components"]["schemas"].update(
-        CreateImageRequest=request(generation), CreateImageEditRequest=request(edit)
+        CreateImageRequest=response(generation),
+        CreateImageEditRequest=response(edit),
+        Answer={
+            "type": "object",
+            "properties": {
+                "generation": {"$ref": "#/components/schemas/CreateImageRequest"},
+                "edit": {"$ref": "#/components/schemas/CreateImageEditRequest"},
+            },
+        },
     )
+    spec["paths"]["/run"]["post"]["responses"]["200"]["content"] = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}
+    }
     return spec
 
 
@@ -283,7 +291,11 @@ def test_same_named_enums_with_the_same_values_share_one_class() -> None:
 
 def test_scripts_generate_names_the_field_when_both_names_are_taken(tmp_path: Path) -> None:
     spec = with_qualities(["auto", "hd", None], ["auto", "standard", None])
-    spec["components"]["schemas"]["CreateImageEditRequestQuality"] = {"type": "integer"}
+    schemas = spec["components"]["schemas"]
+    schemas["CreateImageEditRequestQuality"] = {"type": "integer"}
+    schemas["Answer"]["properties"]["level"] = {
+        "$ref": "#/components/schemas/CreateImageEditRequestQuality"
+    }
     result = run_generate(tmp_path, spec)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import collections.abc
+import importlib
 import inspect
 import json
 import os
@@ -226,6 +227,60 @@ def test_a_deprecated_field_warns_at_the_callers_line_naming_its_replacement(
     assert "Deprecated: use `identity` instead." in params
 
 
+def _reached_from(roots: list[object]) -> set[object]:
+    """Every class a user meets from `roots`: namespaces by attribute, and the types their
+    methods take and return, down through TypedDict keys and model fields."""
+    seen: set[object] = set()
+    todo = list(roots)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, type):
+            if node in seen:
+                continue
+            seen.add(node)
+            if typing.is_typeddict(node) or attrs.has(node):
+                todo.extend(_hints(node).values())
+            continue
+        args = typing.get_args(node)
+        if args:
+            todo.extend(args)
+            continue
+        if callable(node):
+            todo.extend(_hints(node).values())
+            continue
+        if not hasattr(node, "__dict__"):
+            continue  # a Literal's value
+        todo.append(type(node))
+        todo.extend(
+            value
+            for name, value in vars(node).items()
+            if not name.startswith("_") and hasattr(value, "__dict__")
+        )
+        todo.extend(getattr(node, name) for name in _public(node) if callable(getattr(node, name)))
+    return seen
+
+
+def test_everything_generated_is_reached_from_the_clients(clients: tuple[Orq, AsyncOrq]) -> None:
+    """Nothing is generated that no call uses: every public class or function of the
+    generated package is a type a call of Orq or AsyncOrq takes or returns, or a router
+    namespace of theirs."""
+    reached = _reached_from([client.router for client in clients])
+    package = ROOT / "generated" / layout.GENERATED_PACKAGE
+    unreached = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        module = importlib.import_module(
+            ".".join(("orq_images._generated", *parts)).removesuffix(".__init__")
+        )
+        for name, value in vars(module).items():
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            if defined_here and not name.startswith("_") and value not in reached:
+                unreached.append(f"{module.__name__}.{name}")
+    assert unreached == []
+    assert models.ImageResponse in reached
+    assert param_types.RetryParam in reached
+
+
 # A maintainer's change: an optional field on generations, and a whole new operation.
 NEW_OPERATION = "/v2/router/images/upscales"
 SNIPPET = """
@@ -389,6 +444,35 @@ print(json.dumps({
     "default_server": repr(Orq(api_key="k")),
 }))
 """
+
+
+NESTED_TYPOS = """
+from orq_images import Orq
+
+
+def call(orq: Orq) -> None:
+    orq.router.images.generations.create(prompt="p", model="m", orq={"identiy": {"id": "u"}})
+    orq.router.images.generations.create(prompt="p", model="m", retry={"cont": 2})
+    orq.router.images.generations.create(
+        prompt="p", model="m", orq={"identity": {"id": "u", "emial": "e@example.com"}}
+    )
+"""
+
+
+def test_type_checkers_name_a_misspelled_key_inside_a_nested_object(
+    regenerated: Path, tmp_path: Path
+) -> None:
+    mypy_code, mypy_out, pyright_code, pyright_out = _checked(tmp_path, NESTED_TYPOS, regenerated)
+    assert mypy_code == 1
+    assert pyright_code == 1
+    for key, typed_dict in (
+        ("identiy", "GenerationOrqParam"),
+        ("cont", "RetryParam"),
+        ("emial", "IdentityParam"),
+    ):
+        for checker, out in (("mypy", mypy_out), ("pyright", pyright_out)):
+            line = next((line for line in out.splitlines() if f'"{key}"' in line), "")
+            assert typed_dict in line, (checker, key, out)
 
 
 def test_the_new_operation_works_on_both_clients_and_the_local_router_answers_it(

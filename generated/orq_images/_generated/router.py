@@ -13,30 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from orq_images._engine import AsyncCaller, SyncCaller, suggest_keywords
+from orq_images._engine import OMIT, AsyncCaller, SyncCaller, suggest_keywords
 
 if TYPE_CHECKING:
     from orq_images._engine import ImageInput, RawResponse, RetryConfig
 
-    from .models.background import Background
-    from .models.cache import Cache
-    from .models.edit_orq import EditOrq
-    from .models.edit_quality import EditQuality
-    from .models.fallback import Fallback
-    from .models.generation_orq import GenerationOrq
     from .models.image_edit_response import ImageEditResponse
     from .models.image_response import ImageResponse
     from .models.image_variation_response import ImageVariationResponse
-    from .models.load_balancer import LoadBalancer
-    from .models.moderation import Moderation
-    from .models.output_format import OutputFormat
-    from .models.pii_redaction_plugin import PiiRedactionPlugin
-    from .models.quality import Quality
-    from .models.response_format import ResponseFormat
-    from .models.retry import Retry
-    from .models.style import Style
-    from .models.timeout import Timeout
-    from .models.variation_orq import VariationOrq
     from .params import (
         CacheParam,
         EditOrqParam,
@@ -66,25 +50,26 @@ class ImagesGenerations:
         *,
         prompt: str,
         model: str,
-        background: Background | None = None,
-        moderation: Moderation | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        moderation: Literal["low", "auto"] | None = None,
         n: int | None = None,
         output_compression: int | None = None,
-        output_format: OutputFormat | None = None,
-        quality: Quality | None = None,
-        response_format: ResponseFormat | None = None,
+        output_format: Literal["png", "jpeg", "webp"] | None = None,
+        quality: Literal["auto", "high", "medium", "low", "hd", "standard"]
+        | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
         size: str | None = None,
-        style: Style | None = None,
+        style: Literal["vivid", "natural"] | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
-        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        plugins: Sequence[PiiRedactionPluginParam] | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: GenerationOrq | GenerationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: GenerationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -99,17 +84,21 @@ class ImagesGenerations:
         Args:
             prompt: (required) A text description of the image or images to create.
             model: (required) The model that draws the image, for example `openai/gpt-image-1`.
-            background: Whether the background is transparent or opaque (gpt-image-1 only).
-            moderation: How strictly the provider filters the content it draws.
-            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). The
-                server's default is 1. Range: 1 to 10.
+            background: Whether the background is transparent or opaque (gpt-image-1 only). One of
+                `transparent`, `opaque`, `auto`.
+            moderation: How strictly the provider filters the content it draws. One of `low`,
+                `auto`.
+            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). Range: 1 to
+                10. The server's default is 1.
             output_compression: Compression level in percent, for the webp and jpeg output formats. Range: 0
                 to 100.
-            output_format: The file format of the returned images.
-            quality: The rendering quality; which values apply depends on the model.
-            response_format: Return each image as a download URL or inline as base64 text.
+            output_format: The file format of the returned images. One of `png`, `jpeg`, `webp`.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `hd`, `standard`.
+            response_format: Return each image as a download URL or inline as base64 text. One of `url`,
+                `b64_json`.
             size: The image size, such as `1024x1024`; each model has its own list of sizes.
-            style: The drawing style (dall-e-3 only).
+            style: The drawing style (dall-e-3 only). One of `vivid`, `natural`.
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
@@ -173,25 +162,26 @@ class ImagesGenerations:
         *,
         prompt: str,
         model: str,
-        background: Background | None = None,
-        moderation: Moderation | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        moderation: Literal["low", "auto"] | None = None,
         n: int | None = None,
         output_compression: int | None = None,
-        output_format: OutputFormat | None = None,
-        quality: Quality | None = None,
-        response_format: ResponseFormat | None = None,
+        output_format: Literal["png", "jpeg", "webp"] | None = None,
+        quality: Literal["auto", "high", "medium", "low", "hd", "standard"]
+        | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
         size: str | None = None,
-        style: Style | None = None,
+        style: Literal["vivid", "natural"] | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
-        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        plugins: Sequence[PiiRedactionPluginParam] | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: GenerationOrq | GenerationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: GenerationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -206,17 +196,21 @@ class ImagesGenerations:
         Args:
             prompt: (required) A text description of the image or images to create.
             model: (required) The model that draws the image, for example `openai/gpt-image-1`.
-            background: Whether the background is transparent or opaque (gpt-image-1 only).
-            moderation: How strictly the provider filters the content it draws.
-            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). The
-                server's default is 1. Range: 1 to 10.
+            background: Whether the background is transparent or opaque (gpt-image-1 only). One of
+                `transparent`, `opaque`, `auto`.
+            moderation: How strictly the provider filters the content it draws. One of `low`,
+                `auto`.
+            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). Range: 1 to
+                10. The server's default is 1.
             output_compression: Compression level in percent, for the webp and jpeg output formats. Range: 0
                 to 100.
-            output_format: The file format of the returned images.
-            quality: The rendering quality; which values apply depends on the model.
-            response_format: Return each image as a download URL or inline as base64 text.
+            output_format: The file format of the returned images. One of `png`, `jpeg`, `webp`.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `hd`, `standard`.
+            response_format: Return each image as a download URL or inline as base64 text. One of `url`,
+                `b64_json`.
             size: The image size, such as `1024x1024`; each model has its own list of sizes.
-            style: The drawing style (dall-e-3 only).
+            style: The drawing style (dall-e-3 only). One of `vivid`, `natural`.
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
@@ -280,25 +274,26 @@ class ImagesGenerations:
         *,
         prompt: str,
         model: str,
-        background: Background | None = None,
-        moderation: Moderation | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        moderation: Literal["low", "auto"] | None = None,
         n: int | None = None,
         output_compression: int | None = None,
-        output_format: OutputFormat | None = None,
-        quality: Quality | None = None,
-        response_format: ResponseFormat | None = None,
+        output_format: Literal["png", "jpeg", "webp"] | None = None,
+        quality: Literal["auto", "high", "medium", "low", "hd", "standard"]
+        | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
         size: str | None = None,
-        style: Style | None = None,
+        style: Literal["vivid", "natural"] | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
-        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        plugins: Sequence[PiiRedactionPluginParam] | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: GenerationOrq | GenerationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: GenerationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -313,17 +308,21 @@ class ImagesGenerations:
         Args:
             prompt: (required) A text description of the image or images to create.
             model: (required) The model that draws the image, for example `openai/gpt-image-1`.
-            background: Whether the background is transparent or opaque (gpt-image-1 only).
-            moderation: How strictly the provider filters the content it draws.
-            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). The
-                server's default is 1. Range: 1 to 10.
+            background: Whether the background is transparent or opaque (gpt-image-1 only). One of
+                `transparent`, `opaque`, `auto`.
+            moderation: How strictly the provider filters the content it draws. One of `low`,
+                `auto`.
+            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). Range: 1 to
+                10. The server's default is 1.
             output_compression: Compression level in percent, for the webp and jpeg output formats. Range: 0
                 to 100.
-            output_format: The file format of the returned images.
-            quality: The rendering quality; which values apply depends on the model.
-            response_format: Return each image as a download URL or inline as base64 text.
+            output_format: The file format of the returned images. One of `png`, `jpeg`, `webp`.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `hd`, `standard`.
+            response_format: Return each image as a download URL or inline as base64 text. One of `url`,
+                `b64_json`.
             size: The image size, such as `1024x1024`; each model has its own list of sizes.
-            style: The drawing style (dall-e-3 only).
+            style: The drawing style (dall-e-3 only). One of `vivid`, `natural`.
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
@@ -397,25 +396,26 @@ class AsyncImagesGenerations:
         *,
         prompt: str,
         model: str,
-        background: Background | None = None,
-        moderation: Moderation | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        moderation: Literal["low", "auto"] | None = None,
         n: int | None = None,
         output_compression: int | None = None,
-        output_format: OutputFormat | None = None,
-        quality: Quality | None = None,
-        response_format: ResponseFormat | None = None,
+        output_format: Literal["png", "jpeg", "webp"] | None = None,
+        quality: Literal["auto", "high", "medium", "low", "hd", "standard"]
+        | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
         size: str | None = None,
-        style: Style | None = None,
+        style: Literal["vivid", "natural"] | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
-        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        plugins: Sequence[PiiRedactionPluginParam] | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: GenerationOrq | GenerationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: GenerationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -430,17 +430,21 @@ class AsyncImagesGenerations:
         Args:
             prompt: (required) A text description of the image or images to create.
             model: (required) The model that draws the image, for example `openai/gpt-image-1`.
-            background: Whether the background is transparent or opaque (gpt-image-1 only).
-            moderation: How strictly the provider filters the content it draws.
-            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). The
-                server's default is 1. Range: 1 to 10.
+            background: Whether the background is transparent or opaque (gpt-image-1 only). One of
+                `transparent`, `opaque`, `auto`.
+            moderation: How strictly the provider filters the content it draws. One of `low`,
+                `auto`.
+            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). Range: 1 to
+                10. The server's default is 1.
             output_compression: Compression level in percent, for the webp and jpeg output formats. Range: 0
                 to 100.
-            output_format: The file format of the returned images.
-            quality: The rendering quality; which values apply depends on the model.
-            response_format: Return each image as a download URL or inline as base64 text.
+            output_format: The file format of the returned images. One of `png`, `jpeg`, `webp`.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `hd`, `standard`.
+            response_format: Return each image as a download URL or inline as base64 text. One of `url`,
+                `b64_json`.
             size: The image size, such as `1024x1024`; each model has its own list of sizes.
-            style: The drawing style (dall-e-3 only).
+            style: The drawing style (dall-e-3 only). One of `vivid`, `natural`.
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
@@ -504,25 +508,26 @@ class AsyncImagesGenerations:
         *,
         prompt: str,
         model: str,
-        background: Background | None = None,
-        moderation: Moderation | None = None,
+        background: Literal["transparent", "opaque", "auto"] | None = None,
+        moderation: Literal["low", "auto"] | None = None,
         n: int | None = None,
         output_compression: int | None = None,
-        output_format: OutputFormat | None = None,
-        quality: Quality | None = None,
-        response_format: ResponseFormat | None = None,
+        output_format: Literal["png", "jpeg", "webp"] | None = None,
+        quality: Literal["auto", "high", "medium", "low", "hd", "standard"]
+        | None = None,
+        response_format: Literal["url", "b64_json"] | None = None,
         size: str | None = None,
-        style: Style | None = None,
+        style: Literal["vivid", "natural"] | None = None,
         metadata: Mapping[str, str] | None = None,
         name: str | None = None,
-        plugins: Sequence[PiiRedactionPlugin | PiiRedactionPluginParam] | None = None,
+        plugins: Sequence[PiiRedactionPluginParam] | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: GenerationOrq | GenerationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: GenerationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -537,17 +542,21 @@ class AsyncImagesGenerations:
         Args:
             prompt: (required) A text description of the image or images to create.
             model: (required) The model that draws the image, for example `openai/gpt-image-1`.
-            background: Whether the background is transparent or opaque (gpt-image-1 only).
-            moderation: How strictly the provider filters the content it draws.
-            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). The
-                server's default is 1. Range: 1 to 10.
+            background: Whether the background is transparent or opaque (gpt-image-1 only). One of
+                `transparent`, `opaque`, `auto`.
+            moderation: How strictly the provider filters the content it draws. One of `low`,
+                `auto`.
+            n: How many images to create, from 1 to 10 (dall-e-3 takes only 1). Range: 1 to
+                10. The server's default is 1.
             output_compression: Compression level in percent, for the webp and jpeg output formats. Range: 0
                 to 100.
-            output_format: The file format of the returned images.
-            quality: The rendering quality; which values apply depends on the model.
-            response_format: Return each image as a download URL or inline as base64 text.
+            output_format: The file format of the returned images. One of `png`, `jpeg`, `webp`.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `hd`, `standard`.
+            response_format: Return each image as a download URL or inline as base64 text. One of `url`,
+                `b64_json`.
             size: The image size, such as `1024x1024`; each model has its own list of sizes.
-            style: The drawing style (dall-e-3 only).
+            style: The drawing style (dall-e-3 only). One of `vivid`, `natural`.
             metadata: Free key-value pairs kept on the trace of this call; each value is at most
                 512 characters. Each value: At most 512 characters.
             name: The name shown on the trace of this call instead of the default one.
@@ -627,12 +636,12 @@ class ImagesVariations:
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: VariationOrq | VariationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: VariationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -647,11 +656,12 @@ class ImagesVariations:
         Args:
             model: (required) The model that draws the variations, for example `openai/dall-e-2`.
             image: (required) The source image, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many variations to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many variations to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text. The server's default is url.
-            size: The size of the returned images. The server's default is 1024x1024.
+                base64 text. One of `url`, `b64_json`. The server's default is url.
+            size: The size of the returned images. One of `256x256`, `512x512`, `1024x1024`.
+                The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -712,12 +722,12 @@ class ImagesVariations:
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: VariationOrq | VariationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: VariationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -732,11 +742,12 @@ class ImagesVariations:
         Args:
             model: (required) The model that draws the variations, for example `openai/dall-e-2`.
             image: (required) The source image, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many variations to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many variations to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text. The server's default is url.
-            size: The size of the returned images. The server's default is 1024x1024.
+                base64 text. One of `url`, `b64_json`. The server's default is url.
+            size: The size of the returned images. One of `256x256`, `512x512`, `1024x1024`.
+                The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -797,12 +808,12 @@ class ImagesVariations:
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: VariationOrq | VariationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: VariationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -817,11 +828,12 @@ class ImagesVariations:
         Args:
             model: (required) The model that draws the variations, for example `openai/dall-e-2`.
             image: (required) The source image, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many variations to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many variations to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text. The server's default is url.
-            size: The size of the returned images. The server's default is 1024x1024.
+                base64 text. One of `url`, `b64_json`. The server's default is url.
+            size: The size of the returned images. One of `256x256`, `512x512`, `1024x1024`.
+                The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -892,12 +904,12 @@ class AsyncImagesVariations:
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: VariationOrq | VariationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: VariationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -912,11 +924,12 @@ class AsyncImagesVariations:
         Args:
             model: (required) The model that draws the variations, for example `openai/dall-e-2`.
             image: (required) The source image, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many variations to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many variations to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text. The server's default is url.
-            size: The size of the returned images. The server's default is 1024x1024.
+                base64 text. One of `url`, `b64_json`. The server's default is url.
+            size: The size of the returned images. One of `256x256`, `512x512`, `1024x1024`.
+                The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -977,12 +990,12 @@ class AsyncImagesVariations:
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: VariationOrq | VariationOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: VariationOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -997,11 +1010,12 @@ class AsyncImagesVariations:
         Args:
             model: (required) The model that draws the variations, for example `openai/dall-e-2`.
             image: (required) The source image, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many variations to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many variations to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text. The server's default is url.
-            size: The size of the returned images. The server's default is 1024x1024.
+                base64 text. One of `url`, `b64_json`. The server's default is url.
+            size: The size of the returned images. One of `256x256`, `512x512`, `1024x1024`.
+                The server's default is 1024x1024.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -1069,17 +1083,17 @@ class ImagesEdits:
         image: ImageInput,
         n: int | None = None,
         size: str | None = None,
-        quality: EditQuality | None = None,
+        quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
         response_format: Literal["url", "b64_json"] | None = None,
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: EditOrq | EditOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: EditOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -1095,12 +1109,13 @@ class ImagesEdits:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
             image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many edited images to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             size: The size of the edited images, such as `1024x1024`.
-            quality: The rendering quality; which values apply depends on the model.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `standard`.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text.
+                base64 text. One of `url`, `b64_json`.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -1160,17 +1175,17 @@ class ImagesEdits:
         image: ImageInput,
         n: int | None = None,
         size: str | None = None,
-        quality: EditQuality | None = None,
+        quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
         response_format: Literal["url", "b64_json"] | None = None,
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: EditOrq | EditOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: EditOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -1186,12 +1201,13 @@ class ImagesEdits:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
             image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many edited images to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             size: The size of the edited images, such as `1024x1024`.
-            quality: The rendering quality; which values apply depends on the model.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `standard`.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text.
+                base64 text. One of `url`, `b64_json`.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -1251,17 +1267,17 @@ class ImagesEdits:
         image: ImageInput,
         n: int | None = None,
         size: str | None = None,
-        quality: EditQuality | None = None,
+        quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
         response_format: Literal["url", "b64_json"] | None = None,
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: EditOrq | EditOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: EditOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -1277,12 +1293,13 @@ class ImagesEdits:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
             image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many edited images to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             size: The size of the edited images, such as `1024x1024`.
-            quality: The rendering quality; which values apply depends on the model.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `standard`.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text.
+                base64 text. One of `url`, `b64_json`.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -1352,17 +1369,17 @@ class AsyncImagesEdits:
         image: ImageInput,
         n: int | None = None,
         size: str | None = None,
-        quality: EditQuality | None = None,
+        quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
         response_format: Literal["url", "b64_json"] | None = None,
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: EditOrq | EditOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: EditOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -1378,12 +1395,13 @@ class AsyncImagesEdits:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
             image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many edited images to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             size: The size of the edited images, such as `1024x1024`.
-            quality: The rendering quality; which values apply depends on the model.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `standard`.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text.
+                base64 text. One of `url`, `b64_json`.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left
@@ -1443,17 +1461,17 @@ class AsyncImagesEdits:
         image: ImageInput,
         n: int | None = None,
         size: str | None = None,
-        quality: EditQuality | None = None,
+        quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
         response_format: Literal["url", "b64_json"] | None = None,
         user: str | None = None,
         name: str | None = None,
         fallback_on_codes: Sequence[int] | None = None,
-        fallbacks: Sequence[Fallback | FallbackParam] | None = None,
-        retry: Retry | RetryParam | None = None,
-        cache: Cache | CacheParam | None = None,
-        load_balancer: LoadBalancer | LoadBalancerParam | None = None,
-        timeout: Timeout | TimeoutParam | None = None,
-        orq: EditOrq | EditOrqParam | None = None,
+        fallbacks: Sequence[FallbackParam] | None = None,
+        retry: RetryParam = OMIT,
+        cache: CacheParam = OMIT,
+        load_balancer: LoadBalancerParam = OMIT,
+        timeout: TimeoutParam = OMIT,
+        orq: EditOrqParam = OMIT,
         retries: RetryConfig | int | None = None,
         timeout_ms: float | None = None,
         server_url: str | None = None,
@@ -1469,12 +1487,13 @@ class AsyncImagesEdits:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
             image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
-            n: How many edited images to create, from 1 to 10. The server's default is 1.
-                Range: 1 to 10.
+            n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
+                default is 1.
             size: The size of the edited images, such as `1024x1024`.
-            quality: The rendering quality; which values apply depends on the model.
+            quality: The rendering quality; which values apply depends on the model. One of
+                `auto`, `high`, `medium`, `low`, `standard`.
             response_format: Return each image as a download URL (valid for 60 minutes) or inline as
-                base64 text.
+                base64 text. One of `url`, `b64_json`.
             user: A stable identifier of your end user, which helps the provider detect abuse.
             name: The name shown on the trace of this call instead of the default one.
             fallback_on_codes: The HTTP status codes of the provider that make orq try the fallbacks. Left

@@ -5,105 +5,27 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .background import Background
-    from .cache import Cache
-    from .cache_type import CacheType
-    from .contact import Contact
-    from .contact_metadata_item import ContactMetadataItem
-    from .create_image_edit_request import CreateImageEditRequest
-    from .create_image_edit_request_response_format import (
-        CreateImageEditRequestResponseFormat,
-    )
-    from .create_image_request import CreateImageRequest
-    from .create_image_request_metadata import CreateImageRequestMetadata
-    from .create_image_variation_request import CreateImageVariationRequest
     from .edit_input_tokens_details import EditInputTokensDetails
-    from .edit_orq import EditOrq
-    from .edit_quality import EditQuality
     from .edit_usage import EditUsage
-    from .error_body import ErrorBody
-    from .error_detail import ErrorDetail
-    from .fallback import Fallback
     from .generation_input_tokens_details import GenerationInputTokensDetails
-    from .generation_orq import GenerationOrq
     from .generation_usage import GenerationUsage
-    from .identity import Identity
-    from .identity_metadata_item import IdentityMetadataItem
     from .image import Image
     from .image_edit_response import ImageEditResponse
     from .image_response import ImageResponse
     from .image_variation_response import ImageVariationResponse
-    from .load_balancer import LoadBalancer
-    from .load_balancer_model import LoadBalancerModel
-    from .load_balancer_type import LoadBalancerType
-    from .moderation import Moderation
-    from .output_format import OutputFormat
-    from .pii_redaction_plugin import PiiRedactionPlugin
-    from .pii_redaction_plugin_entity_thresholds import (
-        PiiRedactionPluginEntityThresholds,
-    )
-    from .pii_redaction_plugin_id import PiiRedactionPluginId
-    from .pii_redaction_plugin_on_failure import PiiRedactionPluginOnFailure
-    from .prompt_ref import PromptRef
-    from .prompt_ref_version import PromptRefVersion
-    from .quality import Quality
-    from .response_format import ResponseFormat
-    from .retry import Retry
-    from .style import Style
-    from .timeout import Timeout
     from .variation_input_tokens_details import VariationInputTokensDetails
-    from .variation_orq import VariationOrq
-    from .variation_response_format import VariationResponseFormat
-    from .variation_size import VariationSize
     from .variation_usage import VariationUsage
 
 _MODULE_OF = {
-    "Background": ".background",
-    "Cache": ".cache",
-    "CacheType": ".cache_type",
-    "Contact": ".contact",
-    "ContactMetadataItem": ".contact_metadata_item",
-    "CreateImageEditRequest": ".create_image_edit_request",
-    "CreateImageEditRequestResponseFormat": ".create_image_edit_request_response_format",
-    "CreateImageRequest": ".create_image_request",
-    "CreateImageRequestMetadata": ".create_image_request_metadata",
-    "CreateImageVariationRequest": ".create_image_variation_request",
     "EditInputTokensDetails": ".edit_input_tokens_details",
-    "EditOrq": ".edit_orq",
-    "EditQuality": ".edit_quality",
     "EditUsage": ".edit_usage",
-    "ErrorBody": ".error_body",
-    "ErrorDetail": ".error_detail",
-    "Fallback": ".fallback",
     "GenerationInputTokensDetails": ".generation_input_tokens_details",
-    "GenerationOrq": ".generation_orq",
     "GenerationUsage": ".generation_usage",
-    "Identity": ".identity",
-    "IdentityMetadataItem": ".identity_metadata_item",
     "Image": ".image",
     "ImageEditResponse": ".image_edit_response",
     "ImageResponse": ".image_response",
     "ImageVariationResponse": ".image_variation_response",
-    "LoadBalancer": ".load_balancer",
-    "LoadBalancerModel": ".load_balancer_model",
-    "LoadBalancerType": ".load_balancer_type",
-    "Moderation": ".moderation",
-    "OutputFormat": ".output_format",
-    "PiiRedactionPlugin": ".pii_redaction_plugin",
-    "PiiRedactionPluginEntityThresholds": ".pii_redaction_plugin_entity_thresholds",
-    "PiiRedactionPluginId": ".pii_redaction_plugin_id",
-    "PiiRedactionPluginOnFailure": ".pii_redaction_plugin_on_failure",
-    "PromptRef": ".prompt_ref",
-    "PromptRefVersion": ".prompt_ref_version",
-    "Quality": ".quality",
-    "ResponseFormat": ".response_format",
-    "Retry": ".retry",
-    "Style": ".style",
-    "Timeout": ".timeout",
     "VariationInputTokensDetails": ".variation_input_tokens_details",
-    "VariationOrq": ".variation_orq",
-    "VariationResponseFormat": ".variation_response_format",
-    "VariationSize": ".variation_size",
     "VariationUsage": ".variation_usage",
 }
 
@@ -118,51 +40,14 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = (
-    "Background",
-    "Cache",
-    "CacheType",
-    "Contact",
-    "ContactMetadataItem",
-    "CreateImageEditRequest",
-    "CreateImageEditRequestResponseFormat",
-    "CreateImageRequest",
-    "CreateImageRequestMetadata",
-    "CreateImageVariationRequest",
     "EditInputTokensDetails",
-    "EditOrq",
-    "EditQuality",
     "EditUsage",
-    "ErrorBody",
-    "ErrorDetail",
-    "Fallback",
     "GenerationInputTokensDetails",
-    "GenerationOrq",
     "GenerationUsage",
-    "Identity",
-    "IdentityMetadataItem",
     "Image",
     "ImageEditResponse",
     "ImageResponse",
     "ImageVariationResponse",
-    "LoadBalancer",
-    "LoadBalancerModel",
-    "LoadBalancerType",
-    "Moderation",
-    "OutputFormat",
-    "PiiRedactionPlugin",
-    "PiiRedactionPluginEntityThresholds",
-    "PiiRedactionPluginId",
-    "PiiRedactionPluginOnFailure",
-    "PromptRef",
-    "PromptRefVersion",
-    "Quality",
-    "ResponseFormat",
-    "Retry",
-    "Style",
-    "Timeout",
     "VariationInputTokensDetails",
-    "VariationOrq",
-    "VariationResponseFormat",
-    "VariationSize",
     "VariationUsage",
 )

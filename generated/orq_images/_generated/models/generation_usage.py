@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import to_wire
-
-T = TypeVar("T", bound="GenerationUsage")
 
 
 @_attrs_define
@@ -31,17 +27,21 @@ class GenerationUsage:
         """The wire form: nested models as dicts, fields that are None left out."""
         field_dict: dict[str, Any] = dict(self.additional_properties)
         if self.input_tokens_details is not None:
-            field_dict["input_tokens_details"] = to_wire(self.input_tokens_details)
+            field_dict["input_tokens_details"] = (
+                self.input_tokens_details.to_dict()
+                if isinstance(self.input_tokens_details, GenerationInputTokensDetails)
+                else self.input_tokens_details
+            )
         if self.input_tokens is not None:
-            field_dict["input_tokens"] = to_wire(self.input_tokens)
+            field_dict["input_tokens"] = self.input_tokens
         if self.output_tokens is not None:
-            field_dict["output_tokens"] = to_wire(self.output_tokens)
+            field_dict["output_tokens"] = self.output_tokens
         if self.total_tokens is not None:
-            field_dict["total_tokens"] = to_wire(self.total_tokens)
+            field_dict["total_tokens"] = self.total_tokens
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         input_tokens_details = d.pop("input_tokens_details")
@@ -60,12 +60,6 @@ class GenerationUsage:
         )
         generation_usage.additional_properties = d
         return generation_usage
-
-    @classmethod
-    def fits(cls, data: Mapping[str, Any]) -> bool:
-        """Whether `data` can be this model: its required fields present, fixed values right.
-        A union's members are told apart by it."""
-        return "input_tokens_details" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]

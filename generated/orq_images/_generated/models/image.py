@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 from orq_images._engine import ImageFile
-
-from ..types import to_wire
-
-T = TypeVar("T", bound="Image")
 
 
 @_attrs_define
@@ -30,15 +26,15 @@ class Image(ImageFile):
         """The wire form: nested models as dicts, fields that are None left out."""
         field_dict: dict[str, Any] = dict(self.additional_properties)
         if self.b64_json is not None:
-            field_dict["b64_json"] = to_wire(self.b64_json)
+            field_dict["b64_json"] = self.b64_json
         if self.url is not None:
-            field_dict["url"] = to_wire(self.url)
+            field_dict["url"] = self.url
         if self.revised_prompt is not None:
-            field_dict["revised_prompt"] = to_wire(self.revised_prompt)
+            field_dict["revised_prompt"] = self.revised_prompt
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         b64_json = d.pop("b64_json", None)
@@ -51,12 +47,6 @@ class Image(ImageFile):
         )
         image.additional_properties = d
         return image
-
-    @classmethod
-    def fits(cls, data: Mapping[str, Any]) -> bool:
-        """Whether `data` can be this model: its required fields present, fixed values right.
-        A union's members are told apart by it."""
-        return True
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import to_wire
-
-T = TypeVar("T", bound="ImageVariationResponse")
 
 
 @_attrs_define
@@ -35,21 +31,29 @@ class ImageVariationResponse:
         """The wire form: nested models as dicts, fields that are None left out."""
         field_dict: dict[str, Any] = dict(self.additional_properties)
         if self.created is not None:
-            field_dict["created"] = to_wire(self.created)
+            field_dict["created"] = self.created
         if self.data is not None:
-            field_dict["data"] = to_wire(self.data)
+            field_dict["data"] = (
+                [i.to_dict() if isinstance(i, Image) else i for i in self.data]
+                if isinstance(self.data, list)
+                else self.data
+            )
         if self.output_format is not None:
-            field_dict["output_format"] = to_wire(self.output_format)
+            field_dict["output_format"] = self.output_format
         if self.size is not None:
-            field_dict["size"] = to_wire(self.size)
+            field_dict["size"] = self.size
         if self.quality is not None:
-            field_dict["quality"] = to_wire(self.quality)
+            field_dict["quality"] = self.quality
         if self.usage is not None:
-            field_dict["usage"] = to_wire(self.usage)
+            field_dict["usage"] = (
+                self.usage.to_dict()
+                if isinstance(self.usage, VariationUsage)
+                else self.usage
+            )
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         created = d.pop("created")
@@ -72,12 +76,6 @@ class ImageVariationResponse:
         )
         image_variation_response.additional_properties = d
         return image_variation_response
-
-    @classmethod
-    def fits(cls, data: Mapping[str, Any]) -> bool:
-        """Whether `data` can be this model: its required fields present, fixed values right.
-        A union's members are told apart by it."""
-        return "created" in data and "data" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]

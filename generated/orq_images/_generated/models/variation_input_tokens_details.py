@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-from ..types import to_wire
-
-T = TypeVar("T", bound="VariationInputTokensDetails")
 
 
 @_attrs_define
@@ -27,13 +23,13 @@ class VariationInputTokensDetails:
         """The wire form: nested models as dicts, fields that are None left out."""
         field_dict: dict[str, Any] = dict(self.additional_properties)
         if self.text_tokens is not None:
-            field_dict["text_tokens"] = to_wire(self.text_tokens)
+            field_dict["text_tokens"] = self.text_tokens
         if self.image_tokens is not None:
-            field_dict["image_tokens"] = to_wire(self.image_tokens)
+            field_dict["image_tokens"] = self.image_tokens
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         """Build from a decoded JSON object; a missing required field raises KeyError."""
         d = dict(src_dict)
         text_tokens = d.pop("text_tokens")
@@ -44,12 +40,6 @@ class VariationInputTokensDetails:
         )
         variation_input_tokens_details.additional_properties = d
         return variation_input_tokens_details
-
-    @classmethod
-    def fits(cls, data: Mapping[str, Any]) -> bool:
-        """Whether `data` can be this model: its required fields present, fixed values right.
-        A union's members are told apart by it."""
-        return "text_tokens" in data and "image_tokens" in data
 
     def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
