@@ -23,9 +23,9 @@ from typing import Any
 import httpcore2
 import httpx2
 
-from ._httpx2_internals import TransportHookClient, wrap_network_backend
+from ._httpx2_internals import TransportHookClient, plain_socket, wrap_network_backend
 from ._pinned_addresses import PinnedBackend
-from ._send import ATTEMPT_DEADLINE
+from ._send import ATTEMPT_DEADLINE, WRITE_SIZE
 
 
 def _capped(timeout: float | None, expired: type[httpcore2.TimeoutException]) -> float | None:
@@ -42,13 +42,32 @@ def _capped(timeout: float | None, expired: type[httpcore2.TimeoutException]) ->
 class _DeadlineStream(httpcore2.NetworkStream):
     def __init__(self, stream: httpcore2.NetworkStream) -> None:
         self._stream = stream
+        # httpcore's own stream over one socket (plain, or TLS through ssl.SSLSocket):
+        # its socket can be written directly. TLS inside a TLS proxy tunnel cannot.
+        self._socket = plain_socket(stream)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _capped(timeout, httpcore2.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if buffer:  # h11 ends each request with an empty write
-            self._stream.write(buffer, _capped(timeout, httpcore2.WriteTimeout))
+        # httpcore gives every send of a write the whole timeout, and a reader taking a
+        # little at a time answers each send in time: a long write would outlast the
+        # attempt. So a long one is sent here, each send capped by what is left, in as
+        # few system calls as httpcore would make (uploads hand over whole images).
+        sock = self._socket
+        if sock is None or len(buffer) <= WRITE_SIZE:
+            if buffer:  # h11 ends each request with an empty write
+                self._stream.write(buffer, _capped(timeout, httpcore2.WriteTimeout))
+            return
+        view = memoryview(buffer)
+        try:
+            while view:
+                sock.settimeout(_capped(timeout, httpcore2.WriteTimeout))
+                view = view[sock.send(view) :]
+        except TimeoutError as exc:
+            raise httpcore2.WriteTimeout(exc) from exc
+        except OSError as exc:
+            raise httpcore2.WriteError(exc) from exc
 
     def close(self) -> None:
         self._stream.close()
@@ -101,10 +120,17 @@ class DeadlineClient(TransportHookClient):
     """An httpx2.Client, proxy variables and all, whose connections honour ATTEMPT_DEADLINE,
     and PINNED (see _pinned_addresses)."""
 
+    caps_every_socket_wait = True
+    """Every transport's sockets are capped: `drive` lets uploads go out in large writes."""
+
     def wrap_transport(self, transport: httpx2.BaseTransport) -> httpx2.BaseTransport:
         # httpx2 offers no way to choose the network backend of the transports it
         # makes, so each pool's is wrapped once it is built. Should a future httpx2 lay
         # its pool out differently, the transport keeps the per-phase bound only
-        # (tests/client/test_httpx2_internals.py and the drip tests notice).
-        wrap_network_backend(transport, lambda backend: DeadlineBackend(PinnedBackend(backend)))
+        # (tests/client/test_httpx2_internals.py and the drip tests notice), and
+        # uploads go out in slices with the deadline looked at between them.
+        if not wrap_network_backend(
+            transport, lambda backend: DeadlineBackend(PinnedBackend(backend))
+        ):
+            self.caps_every_socket_wait = False
         return transport

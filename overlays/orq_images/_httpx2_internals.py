@@ -11,6 +11,7 @@ Checked against httpx2 and httpcore2 2.16.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,17 @@ def wrap_network_backend(
         return False
     pool._network_backend = wrap(backend)
     return True
+
+
+def plain_socket(stream: Any) -> socket.socket | None:
+    """The socket under httpcore's own sync stream, plain TCP or TLS (an ssl.SSLSocket),
+    to write to directly; None for any other stream (TLS inside a proxy's TLS tunnel)."""
+    from httpcore2._backends.sync import SyncStream  # noqa: PLC0415 - as above
+
+    if type(stream) is not SyncStream:
+        return None
+    sock = stream.get_extra_info("socket")
+    return sock if isinstance(sock, socket.socket) else None
 
 
 class TransportHookClient(httpx2.Client):

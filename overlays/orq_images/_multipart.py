@@ -6,9 +6,10 @@ marks `explode: true` goes as repeated `name[]` fields), whole numbers have no
 ".0", booleans are `true`/`false`, None is left out. `MultipartStream` is the body:
 an httpx stream with an exact Content-Length that yields the same bytes every time
 it is iterated, so a retry can send it again, and that never holds a whole image in
-memory (paths and files are read a chunk at a time, bytes are sliced, not copied).
+memory (paths and files are read a chunk at a time, bytes are never copied).
 Small pieces are joined into socket writes of up to WRITE_SIZE (128 KiB): a small
-upload goes out in one write, a large one in writes of that size.
+upload goes out in one write; a large one in few, large chunks (bytes whole, files
+in CHUNK_SIZE reads), each one pass through the HTTP stack.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import cast
 import httpx2
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
-from ._upload import WRITE_SIZE, Chunk, ImagePart
+from ._send import WRITE_SIZE, Chunk, sliced
+from ._upload import CHUNK_SIZE, ImagePart
 
 _CRLF = b"\r\n"
 
@@ -186,16 +188,19 @@ class MultipartStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         return cast(Iterator[bytes], self._chunks())
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _AsyncChunks(iter(self))
+        # An async transport copies what the socket does not take at once into its own
+        # buffer: a whole 40 MB image would be copied, a slice of it only.
+        return _AsyncChunks(cast(Iterator[bytes], sliced(self._chunks(), CHUNK_SIZE)))
 
 
 def _coalesced(chunks: Iterator[Chunk], size: int) -> Iterator[Chunk]:
     """The chunks, runs of small ones joined into one of up to `size` bytes.
 
     Each chunk becomes one socket write; a 100 KB image would otherwise go out as
-    its part head, two file chunks and the closing boundary: four system calls
-    (and on loopback four passes through the TCP stack) where one does. A chunk
-    of `size` or more passes as it is, uncopied.
+    its part head, the image and the closing boundary: three system calls (and on
+    loopback three passes through the TCP stack) where one does. A chunk of `size`
+    or more passes as it is, uncopied, and at once: holding it until the next one
+    is read would keep one more chunk of a file in memory.
     """
     run: list[Chunk] = []
     run_bytes = 0
@@ -203,6 +208,9 @@ def _coalesced(chunks: Iterator[Chunk], size: int) -> Iterator[Chunk]:
         if run and run_bytes + len(chunk) > size:
             yield run[0] if len(run) == 1 else b"".join(run)
             run, run_bytes = [], 0
+        if len(chunk) >= size:  # nothing can join it (the run is empty here)
+            yield chunk
+            continue
         run.append(chunk)
         run_bytes += len(chunk)
     if run:
@@ -212,7 +220,7 @@ def _coalesced(chunks: Iterator[Chunk], size: int) -> Iterator[Chunk]:
 class _AsyncChunks:
     """The sync chunks, handed out one per await.
 
-    A chunk is at most one 64 KiB read from a local file, and the transport awaits
+    A chunk is at most one CHUNK_SIZE read from a local file, and the transport awaits
     the socket between chunks, so the event loop is never held longer than one read.
     A plain iterator rather than an async generator: an abandoned send then closes
     its file as soon as it is dropped, not whenever the loop finalizes generators.

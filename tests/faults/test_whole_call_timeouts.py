@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
 from orq_images import APITimeoutError, AsyncOrq, Orq, RetryConfig
@@ -98,6 +99,14 @@ def read_slowly(connection: socket.socket, stop: threading.Event) -> None:
             return
 
 
+def read_steadily(connection: socket.socket, stop: threading.Event) -> None:
+    """Reads 32 KB every 0.01 s (about 3 MB/s), for up to 20 s: every send gets through."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not stop.wait(0.01):
+        if not connection.recv(32768):
+            return
+
+
 Run = Callable[..., float]
 
 
@@ -168,3 +177,21 @@ def test_a_proxy_dripping_its_headers_is_cut_at_the_timeout(
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
         elapsed = run("http://orq.invalid", "generations", PARAMS, 1000)
     assert 1.0 <= elapsed <= 1.0 + SLACK
+
+
+@pytest.mark.parametrize("own_client", [False, True], ids=["sdk-client", "callers-client"])
+def test_a_steady_slow_reader_is_cut_at_the_timeout(own_client: bool) -> None:
+    # Each send gets through in time: only the attempt's deadline can stop the upload.
+    # A caller's client keeps its own sockets, so the SDK writes at most WRITE_SIZE at
+    # a time to it and looks at the deadline between writes.
+    image = PNG_1X1 + bytes(40 * 2**20 - len(PNG_1X1))
+    params = {"model": "openai/dall-e-2", "image": ("big.png", image)}
+    with RawServer(read_steadily) as server, httpx2.Client() as given:
+        http = given if own_client else None
+        options = {"timeout_ms": 1500, "retry_config": NO_RETRIES, "http_client": http}
+        with Orq(server_url=server.url, **options) as orq:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError):
+                orq.router.images.variations.create(**params)
+            elapsed = time.monotonic() - started
+    assert 1.5 <= elapsed <= 1.5 + 0.5 + SLACK
