@@ -21,7 +21,7 @@ import pytest
 
 from orq_images import InvalidRequestError, InvalidRequestTypeError, _multipart
 from orq_images._multipart import MultipartStream, form_fields
-from orq_images._upload import prepare_image
+from orq_images._upload import CHUNK_SIZE, prepare_image
 from tests.support.server import LoopbackServer, RecordedRequest
 from tests.support.uploads import (
     IMAGE_RULE,
@@ -278,8 +278,8 @@ async def test_async_sending_yields_to_the_event_loop_between_chunks(
         await send_async(server, image_stream([], path))
     finally:
         task.cancel()
-    # 4 MiB is 64 chunks; the loop ran other work while they were sent
-    assert ticks >= 32
+    # 4 MiB is 8 reads of CHUNK_SIZE; the loop ran other work while they were sent
+    assert ticks >= 4 * 2**20 // CHUNK_SIZE // 2
 
 
 # -- memory -----------------------------------------------------------------------------
