@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import socket
 from pathlib import Path
 
 import httpcore2
@@ -132,3 +133,26 @@ def test_an_async_clients_transports_pass_the_hook_and_their_backends_can_be_wra
     Recording()
     assert len(wrapped) == 2, "the direct transport and the HTTP_PROXY one"
     assert all(isinstance(t._pool._network_backend, Wrapper) for t in wrapped)  # type: ignore[attr-defined]
+
+
+def test_the_socket_under_httpcores_sync_stream_can_be_had() -> None:
+    from orq_images._deadline_sockets import DeadlineBackend
+    from orq_images._pinned_addresses import PinnedBackend
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        stream = httpcore2.SyncBackend().connect_tcp("127.0.0.1", port)
+        try:
+            assert isinstance(internals.plain_socket(stream), socket.socket), (
+                "httpcore2's SyncStream no longer gives its socket: long uploads on the "
+                "SDK's sync client fall back to writes of WRITE_SIZE"
+            )
+        finally:
+            stream.close()
+        # As the SDK's own sync client connects: the deadline's stream writes the socket.
+        backend = DeadlineBackend(PinnedBackend(httpcore2.SyncBackend()))
+        wrapped = backend.connect_tcp("127.0.0.1", port)
+        try:
+            assert wrapped._socket is not None
+        finally:
+            wrapped.close()
