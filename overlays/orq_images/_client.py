@@ -35,6 +35,7 @@ from ._exceptions import (
     OrqError,
 )
 from ._generated.router import AsyncRouter, Router
+from ._ported_clients import http_clients
 from ._request import build_request, parse_response, timeout_from_ms
 from ._response import RawResponse
 from ._retry import RetryConfig
@@ -144,6 +145,7 @@ class _BaseClient(Generic[HttpT]):
     _settings: ClientSettings
     _limits: httpx2.Limits
     _closed: bool = False
+    _sends_async = False  # AsyncOrq: its http_client is an async one
     _strict: bool = False
 
     def __init__(
@@ -159,6 +161,8 @@ class _BaseClient(Generic[HttpT]):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_link_local_urls: bool = False,
         strict_response_validation: bool | None = None,
+        client: httpx2.Client | None = None,
+        async_client: httpx2.AsyncClient | None = None,
     ) -> None:
         """Make a client; every option of both clients, documented once.
 
@@ -190,7 +194,17 @@ class _BaseClient(Generic[HttpT]):
                 off, or on when the ORQ_STRICT_RESPONSE_VALIDATION environment variable
                 is 1; off, a field left out or null reads as None and unknown fields
                 are kept, as openai-python reads them.
+            client: orq-ai-sdk's name for http_client (Orq only): an httpx2.Client.
+            async_client: orq-ai-sdk's name for the async client: an httpx2.AsyncClient,
+                Orq's async_http_client or AsyncOrq's http_client.
         """
+        http_client, async_http_client = http_clients(  # type: ignore[assignment]
+            sends_async=self._sends_async,
+            http_client=http_client,
+            async_http_client=async_http_client,
+            client=client,
+            async_client=async_client,
+        )
         self._strict = _strict(strict_response_validation)
         self._settings = make_settings(
             api_key=api_key,
@@ -469,6 +483,8 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
     `__init__` below (shared with Orq). A DefaultAioHttpClient() given as
     `http_client` is made for the SDK, so the client closes it with itself.
     """
+
+    _sends_async = True
 
     router: AsyncRouter
     """`orq.router.<path>.create(...)`, awaited: one namespace per operation of the API."""

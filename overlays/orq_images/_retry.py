@@ -24,10 +24,14 @@ RETRY_EXTENSION = "orq_images.retry"
 class RetryConfig:
     """When and how often a failed request is sent again.
 
-    The wait before retry n (from 0) is `backoff_initial * 2**n`, capped at
-    `backoff_max`, less up to `jitter` of itself at random, unless the server
-    asks for a wait with Retry-After or retry-after-ms. A requested wait above
-    `max_retry_after` is not honoured by waiting: the error is raised at once.
+    The wait before retry n (from 0) is `backoff_initial * backoff_multiplier**n`
+    seconds, capped at `backoff_max`, less up to `jitter` of itself at random,
+    unless the server asks for a wait with Retry-After or retry-after-ms. A
+    requested wait above `max_retry_after` is not honoured by waiting: the error
+    is raised at once.
+
+    orq-ai-sdk's `RetryConfig("backoff", BackoffStrategy(...), ...)` is built by
+    `orq_images.utils.RetryConfig`, which returns one of these.
     """
 
     max_retries: int = 2
@@ -39,22 +43,46 @@ class RetryConfig:
         default_factory=lambda: frozenset({408, 409, 429, 500, 502, 503, 504})
     )
     retry_connection_errors: bool = True
+    backoff_multiplier: float = 2.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.max_retries, str):
+            raise InvalidRequestTypeError(
+                "max_retries",
+                f"{self.max_retries!r} starts orq-ai-sdk's RetryConfig(strategy, backoff, "
+                "retry_connection_errors); this RetryConfig takes max_retries=. To keep "
+                "orq-ai-sdk's form, import it as `from orq_images.utils import BackoffStrategy, "
+                "RetryConfig`",
+            )
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise InvalidRequestTypeError(
+                "max_retries", f"expected a whole number, got {self.max_retries!r}"
+            )
         if self.max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more, got {self.max_retries}")
-        for name in ("backoff_initial", "backoff_max", "max_retry_after"):
+            raise InvalidRequestError("max_retries", f"must be 0 or more, got {self.max_retries}")
+        for name in ("backoff_initial", "backoff_max", "max_retry_after", "backoff_multiplier"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number of seconds, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidRequestTypeError(name, f"expected a number, got {value!r}")
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidRequestError(name, f"must be a finite number, 0 or more: {value!r}")
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, int | float):
+            raise InvalidRequestTypeError("jitter", f"expected a number, got {self.jitter!r}")
         if not 0 <= self.jitter <= 1:
-            raise ValueError(f"jitter must be between 0 and 1, got {self.jitter}")
+            raise InvalidRequestError("jitter", f"must be between 0 and 1, got {self.jitter}")
 
     @classmethod
     def coerce(cls, value: RetryConfig | int, base: RetryConfig) -> RetryConfig:
-        """`retries=` takes a RetryConfig or a number of retries on top of the client's policy."""
+        """`retries=` takes a RetryConfig or a number of retries on top of the client's policy.
+
+        orq-ai-sdk's own RetryConfig objects are converted (orq_images.utils).
+        """
         if isinstance(value, RetryConfig):
             return value
+        if is_orq_ai_sdk_retry_config(value):
+            from .utils import converted  # noqa: PLC0415 - only ported code needs it
+
+            return converted(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidRequestTypeError(
                 "retries", f"expected a RetryConfig or a whole number, got {value!r}"
@@ -65,6 +93,11 @@ class RetryConfig:
 
 
 NO_RETRIES = RetryConfig(max_retries=0)
+
+
+def is_orq_ai_sdk_retry_config(value: object) -> bool:
+    """Whether `value` is orq-ai-sdk's RetryConfig (read by its attributes, not imported)."""
+    return all(hasattr(value, name) for name in ("strategy", "backoff", "retry_connection_errors"))
 
 
 def _seconds(value: str | None) -> float | None:
@@ -97,7 +130,11 @@ def retry_after_seconds(headers: httpx2.Headers) -> float | None:
 
 
 def _backoff(config: RetryConfig, retry_number: int) -> float:
-    delay = min(config.backoff_initial * 2.0**retry_number, config.backoff_max)
+    try:
+        grown = config.backoff_initial * config.backoff_multiplier**retry_number
+    except OverflowError:  # a float power past 1e308, long after the cap
+        grown = config.backoff_max
+    delay = min(grown, config.backoff_max)
     return delay * (1 - config.jitter * random.random())  # noqa: S311 - jitter, not crypto
 
 

@@ -17,7 +17,7 @@ from functools import cached_property
 import httpx2
 
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError, OrqError
-from ._retry import RetryConfig
+from ._retry import RetryConfig, is_orq_ai_sdk_retry_config
 from ._spec import default_base_url
 from ._version import __version__
 
@@ -147,6 +147,10 @@ def make_settings(
         base_url = check_base_url(os.environ["ORQ_BASE_URL"], "ORQ_BASE_URL")
     else:
         base_url = default_base_url()  # the spec's first server
+    if is_orq_ai_sdk_retry_config(retry_config):
+        from .utils import converted  # noqa: PLC0415 - only ported code needs it
+
+        retry_config = converted(retry_config)
     if retry_config is not None and not isinstance(retry_config, RetryConfig):
         raise InvalidRequestTypeError(
             "retry_config", f"expected a RetryConfig, got {type(retry_config).__name__}"
