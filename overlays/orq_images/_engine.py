@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ._images import ImageFile
 from ._keywords import suggest_keywords
+from ._legacy import warn_deprecated
 from ._response import RawResponse
 from ._retry import RetryConfig
 from ._upload import File, ImageInput
@@ -32,6 +33,7 @@ __all__ = [
     "RetryConfig",
     "SyncCaller",
     "suggest_keywords",
+    "warn_deprecated",
 ]
 
 # (keyword, annotation, docstring line): a literal, so codegen can read it with ast.

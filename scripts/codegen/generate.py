@@ -36,7 +36,7 @@ import yaml
 
 from codegen import api_report, layout
 from codegen.prepass import PrepassError, prepare, prepare_for_generator
-from codegen.surface import render
+from codegen.surface import SurfaceError, render
 from codegen.template_patches import write_patched_templates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,10 +56,22 @@ GENERATOR_CLIENT = ("api", "client.py", "errors.py", "types.py")
 
 
 def load_spec(path: Path = SPEC) -> dict[str, object]:
-    with path.open(encoding="utf-8") as handle:
-        spec = yaml.safe_load(handle)
+    """The spec as a document; a file that is not one raises PrepassError naming the place."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            spec = yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "not YAML"
+        raise PrepassError(f"{place}{problem}") from None
     if not isinstance(spec, dict):
-        raise SystemExit(f"{path}: not an OpenAPI document")
+        raise PrepassError("not an OpenAPI document")
+    for key in ("openapi", "info", "paths", "components"):
+        if not isinstance(spec.get(key), dict if key != "openapi" else str):
+            raise PrepassError(f"`{key}` is missing or has the wrong type")
+    if not isinstance(spec["components"].get("schemas"), dict):
+        raise PrepassError("`components.schemas` is missing")
     return spec
 
 
@@ -217,8 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="orq-generated-") as out_dir:
         try:
             fresh = build(Path(out_dir), args.spec, args.config)
-        except PrepassError as exc:
-            # A spec the pipeline cannot take: the message names the field and the fix.
+        except (PrepassError, SurfaceError) as exc:
+            # A spec the pipeline cannot take: the message names the place and the fix.
             print(f"scripts/generate: {args.spec.name}: {exc}", file=sys.stderr)
             return 1
         current = args.generated / PACKAGE

@@ -19,7 +19,7 @@ import ast
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,11 @@ class Operation:
     description: str
     params: tuple[Param, ...]
     response: str
+    deprecated: Deprecation | None = None
+
+    @property
+    def call(self) -> str:
+        return "orq.router." + ".".join(self.namespace) + ".create"
 
 
 @dataclass
@@ -280,6 +285,12 @@ def _limits(schema: Schema) -> str:  # noqa: PLR0912 - one branch per rule
     return " ".join(words)
 
 
+def _ref_of(schema: object, where: str) -> str:
+    if not isinstance(schema, dict) or "$ref" not in schema:
+        raise SurfaceError(f"{where}: must be a $ref to a schema under components/schemas")
+    return _ref_name(schema)
+
+
 def _operations(spec: Schema, types: _Types) -> list[Operation]:
     found = []
     for path, methods in spec["paths"].items():
@@ -287,9 +298,19 @@ def _operations(spec: Schema, types: _Types) -> list[Operation]:
             where = f"{method.upper()} {path}"
             if method != "post" or "requestBody" not in op:
                 raise SurfaceError(f"{where}: only POST operations with a request body are served")
-            ((_content_type, body),) = op["requestBody"]["content"].items()
-            request = types.schemas[_ref_name(body["schema"])]
-            success = op["responses"]["200"].get("content", {}).get("application/json")
+            if "operationId" not in op:
+                raise SurfaceError(f"{where}: has no operationId")
+            content = op["requestBody"].get("content", {})
+            if len(content) != 1:
+                raise SurfaceError(f"{where}: the request body needs exactly one content type")
+            ((_content_type, body),) = content.items()
+            request = types.schemas.get(_ref_of(body.get("schema"), f"{where} request body"))
+            if request is None:
+                raise SurfaceError(f"{where}: its request body schema is not in components/schemas")
+            ok = op.get("responses", {}).get("200")
+            if ok is None:
+                raise SurfaceError(f"{where}: has no 200 response")
+            success = ok.get("content", {}).get("application/json")
             found.append(
                 Operation(
                     operation_id=op["operationId"],
@@ -299,10 +320,26 @@ def _operations(spec: Schema, types: _Types) -> list[Operation]:
                     summary=op.get("summary", ""),
                     description=op.get("description", ""),
                     params=tuple(types.params(request, op["operationId"])),
-                    response=_ref_name(success["schema"]) if success else "None",
+                    response=_ref_of(success.get("schema"), f"{where} 200") if success else "None",
+                    deprecated=(
+                        Deprecation(op.get("x-use-instead")) if op.get("deprecated") else None
+                    ),
                 )
             )
-    return found
+    return _name_replacements(found)
+
+
+def _name_replacements(operations: list[Operation]) -> list[Operation]:
+    """An operation's `x-use-instead` that names another operation (by operationId or
+    path) is shown as the call users make: `orq.router.images.edits.create`."""
+    calls = {op.operation_id: op.call for op in operations}
+    calls.update((op.path, op.call) for op in operations)
+    return [
+        replace(op, deprecated=Deprecation(calls.get(use, use)))
+        if op.deprecated and (use := op.deprecated.use_instead)
+        else op
+        for op in operations
+    ]
 
 
 def _tree(operations: list[Operation]) -> Namespace:
