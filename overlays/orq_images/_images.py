@@ -12,7 +12,13 @@ import base64
 import binascii
 import os
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Protocol, Self, cast
+
+import attrs
+
+# In a repr, b64_json shows this many characters (a PNG's first 11 read `iVBORw0KGgo`),
+# then its length: `print(response)` must not dump whole images.
+_B64_SHOWN = 11
 
 
 class Fetcher(Protocol):
@@ -37,6 +43,21 @@ class ImageFile:
     b64_json: str | None
     url: str | None
     _fetcher: Fetcher | None = None
+
+    def __repr__(self) -> str:
+        """The model's fields as attrs shows them, with b64_json shortened:
+        `b64_json='iVBORw0KGgo…' (123,456 chars)`."""
+        shown = []
+        # The generated model subclassing this is an attrs class.
+        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(self))):
+            if not field.repr:
+                continue
+            value = getattr(self, field.name)
+            text = repr(value)
+            if field.name == "b64_json" and isinstance(value, str) and len(value) > _B64_SHOWN:
+                text = f"{value[:_B64_SHOWN] + '…'!r} ({len(value):,} chars)"
+            shown.append(f"{field.name}={text}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def _bind(self, fetcher: Fetcher) -> Self:
         """Download this image's URL through `fetcher`, the client that received it."""

@@ -219,3 +219,19 @@ def test_b64_response_is_decoded_lazily(server: LoopbackServer) -> None:
     with Orq(server_url=server.url) as orq:
         result = orq.router.images.generations.create(prompt="p", model="m")
     assert result.data[0].b64_json == payload
+
+
+def test_printing_a_response_shortens_base64_images(server: LoopbackServer) -> None:
+    png = PNG_1X1 + bytes(60_000)
+    server.queue(Reply(200, image_response(data=[{"b64_json": base64.b64encode(png).decode()}])))
+    with Orq(server_url=server.url) as orq:
+        res = orq.router.images.generations.create(prompt="p", model="m")
+    length = len(base64.b64encode(png))
+    shown = f"b64_json='iVBORw0KGgo…' ({length:,} chars)"
+    assert shown in repr(res)
+    assert shown in str(res.data[0])
+    assert len(repr(res)) < 400
+    assert res.data[0].to_bytes() == png  # the value itself is whole
+    assert "url='https://" in repr(
+        ImageResponse.from_dict({"created": 1, "data": [{"url": "https://example.com/a.png"}]})
+    )

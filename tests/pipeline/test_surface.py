@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,37 @@ def test_enums_are_literals_of_exactly_the_spec_values(
         } | set(typing.get_args(hints[name]))
         assert values <= literals, name
         assert {v for v in literals if isinstance(v, str)} == values, name
+
+
+@pytest.mark.parametrize(("operation_id", "segments", "request_schema", "response"), OPERATIONS)
+def test_enum_values_are_in_help_and_the_reference(
+    operation_id: str, segments: tuple[str, ...], request_schema: dict[str, Any], response: str
+) -> None:
+    """help() shows each enum's values in its keyword's description, and so does
+    REFERENCE.md, both generated from the spec."""
+    doc = inspect.getdoc(_namespace(Orq(api_key="k"), segments).create) or ""
+    reference = (layout.GENERATED / "REFERENCE.md").read_text(encoding="utf-8")
+    section = reference[reference.index(f"(`{operation_id}`)") :].split("\n## ", 1)[0]
+    checked = 0
+    for name, prop in request_schema["properties"].items():
+        target = SCHEMAS[prop["$ref"].rsplit("/", 1)[-1]] if "$ref" in prop else prop
+        for option in [target, *target.get("anyOf", ())]:
+            member = SCHEMAS[option["$ref"].rsplit("/", 1)[-1]] if "$ref" in option else option
+            values = sorted(_enum_values(member))
+            if len(values) < 2:
+                continue
+            checked += 1
+            words = "One of " + ", ".join(f"`{v}`" for v in _enum_values_in_order(member))
+            args = doc[doc.index(f"\n    {name}: ") + 1 :]
+            entry = " ".join(re.split(r"\n    (?=\w+: )", args, maxsplit=1)[0].split())
+            assert words in entry, (name, entry)
+            row = next(line for line in section.splitlines() if line.startswith(f"| `{name}` |"))
+            assert words in row, row
+    assert checked
+
+
+def _enum_values_in_order(schema: dict[str, Any]) -> list[Any]:
+    return [value for value in schema.get("enum", ()) if value is not None]
 
 
 def _object_schemas() -> dict[str, dict[str, Any]]:

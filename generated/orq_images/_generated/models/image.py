@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from orq_images._engine import ImageFile
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class Image(ImageFile):
     """One returned image, inline as base64 text or as a download URL."""
 
