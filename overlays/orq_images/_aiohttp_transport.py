@@ -22,6 +22,7 @@ so `max_response_bytes` counts decoded bytes exactly as on httpx2.
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Self
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx2
 
 from ._exceptions import OrqError
+from ._fork import leave_untouched
 from ._httpx2_internals import body_bytes
 from ._send import Discard, Receive, Send, _small
 
@@ -103,6 +105,7 @@ class DefaultAioHttpClient:
         self._proxies = _environment_proxies() if trust_env else {}
         self._proxy_for: dict[tuple[str, str], str | None] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._pid = os.getpid()  # of the process that opened the session
         self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self.headers: httpx2.Headers = httpx2.Headers({"Accept-Encoding": _ACCEPT_ENCODING})
         """Headers sent with every request, as an httpx2.AsyncClient's `headers`."""
@@ -118,7 +121,11 @@ class DefaultAioHttpClient:
         )
 
     def _open(self) -> aiohttp.ClientSession:
-        # Made on first use, inside the event loop it then belongs to.
+        # Made on first use, inside the event loop it then belongs to; and anew in a
+        # child after os.fork(), where the parent's is kept unused (see _fork.py).
+        if self._session is not None:
+            leave_untouched(self._session)
+        self._pid = os.getpid()
         aiohttp = self._aiohttp
         limits = self._limits
         from ._pinned_addresses import pinned_resolver  # noqa: PLC0415 - imports httpcore2
@@ -185,7 +192,9 @@ class DefaultAioHttpClient:
     async def _send(self, request: httpx2.Request) -> httpx2.Response:
         if self.is_closed:
             raise OrqError("the DefaultAioHttpClient given to AsyncOrq has been closed")
-        session = self._session or self._open()
+        session = self._session
+        if session is None or self._pid != os.getpid():
+            session = self._open()
         stream = request.stream
         # A JSON body is one ByteStream: its bytes go as they are.
         data: Any = body_bytes(stream) if isinstance(stream, httpx2.ByteStream) else _Upload(stream)
@@ -215,7 +224,7 @@ class DefaultAioHttpClient:
     async def aclose(self) -> None:
         """Close the connections; calls through a closed client fail with an OrqError."""
         self.is_closed = True
-        if self._session is not None:
+        if self._session is not None and self._pid == os.getpid():
             await self._session.close()
 
     async def __aenter__(self) -> Self:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import (
     AbstractAsyncContextManager,
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import httpx2
 
+from . import _own_http as own_http
 from ._aiohttp_transport import DefaultAioHttpClient
 from ._exceptions import (
     APIConnectionError,
@@ -34,6 +34,7 @@ from ._exceptions import (
     APITimeoutError,
     OrqError,
 )
+from ._fork import renewal_lock
 from ._generated.router import AsyncRouter, Router
 from ._ported_clients import http_clients
 from ._request import build_request, parse_response, timeout_from_ms
@@ -48,9 +49,8 @@ from ._settings import (
 )
 
 if TYPE_CHECKING:
-    import asyncio
-
     from ._download import SavingFile
+    from ._loops import LoopClients
     from ._send import Body
 
 __all__ = ["DEFAULT_CONNECTION_LIMITS", "AsyncOrq", "Orq"]
@@ -181,7 +181,9 @@ class _BaseClient(Generic[HttpT]):
                 to send on aiohttp (the `aiohttp` extra), for AsyncOrq.
             async_http_client: Orq only: an httpx2.AsyncClient for its `create_async`
                 calls. Without it, one is made for each event loop they run in, closed
-                with that loop or by close().
+                with that loop or by close(). AsyncOrq's own connections are per loop
+                too. The SDK's own connections are also per process: in a child after
+                os.fork(), new ones are opened and the inherited ones left untouched.
             connection_limits: the pool of the SDK's own connections. Default:
                 DEFAULT_CONNECTION_LIMITS (100, all kept alive). Not with http_client,
                 whose limits are its own.
@@ -319,22 +321,10 @@ class _BaseClient(Generic[HttpT]):
                 await adrive(http, self._download_flow(url, self._image_in_file(file)))
 
     def _new_http(self) -> httpx2.Client:
-        from ._deadline_sockets import DeadlineClient  # noqa: PLC0415 - it imports httpcore2
-
-        return DeadlineClient(timeout=self._settings.timeout, limits=self._limits)
+        return own_http.sync_client(self._settings.timeout, self._limits)
 
     def _new_async_http(self) -> httpx2.AsyncClient:
-        from ._pinned_addresses import PinnedAsyncClient  # noqa: PLC0415 - imports httpcore2
-
-        return PinnedAsyncClient(timeout=self._settings.timeout, limits=self._limits)
-
-
-async def _closed_with_loop(http: httpx2.AsyncClient) -> AsyncIterator[None]:
-    """Closes `http` when its event loop shuts down (asyncio.run finalizes async generators)."""
-    try:
-        yield
-    finally:
-        await http.aclose()
+        return own_http.async_client(self._settings.timeout, self._limits)
 
 
 class Orq(_BaseClient[httpx2.Client]):
@@ -352,11 +342,27 @@ class Orq(_BaseClient[httpx2.Client]):
     ) -> None:
         self._owns_http = http_client is None
         self._http = http_client or self._new_http()
+        self._pid = os.getpid()
         self._given_async_http = async_http_client
-        self._loop_clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx2.AsyncClient, AsyncIterator[None]]
-        ] = weakref.WeakKeyDictionary()
+        # Made by the first create_async call: sync programs never import asyncio.
+        self._loop_clients: LoopClients | None = None
         self.router = Router(self)
+
+    def _sync_http(self) -> httpx2.Client:
+        """The http client to send through in this process (see _fork.py)."""
+        if self._pid != os.getpid():
+            self._renew_after_fork()
+        return self._http
+
+    def _renew_after_fork(self) -> None:
+        with renewal_lock():
+            if self._pid == os.getpid():
+                return
+            if self._owns_http and not self._http.is_closed:
+                # The inherited client is dropped, never closed: closing would touch its
+                # locks and its connections, which are the parent's too.
+                self._http = self._new_http()
+            self._pid = os.getpid()
 
     def _call(
         self,
@@ -367,10 +373,11 @@ class Orq(_BaseClient[httpx2.Client]):
         detailed: bool = False,
     ) -> Any:
         """One call of an operation: the generated router's methods land here."""
-        self._check_open(self._http)
-        flow = self._call_flow(self._http, operation_id, fields, options)
+        http = self._sync_http()
+        self._check_open(http)
+        flow = self._call_flow(http, operation_id, fields, options)
         with _TransportErrors():
-            response = drive(self._http, flow)
+            response = drive(http, flow)
         return self._finish(operation_id, response, detailed)
 
     async def _async_http(self) -> httpx2.AsyncClient:
@@ -378,17 +385,11 @@ class Orq(_BaseClient[httpx2.Client]):
             raise self._closed_error()
         if self._given_async_http is not None:
             return self._given_async_http
-        import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
+        if self._loop_clients is None:
+            from ._loops import LoopClients  # noqa: PLC0415 - it imports asyncio
 
-        loop = asyncio.get_running_loop()
-        known = self._loop_clients.get(loop)
-        if known is not None:
-            return known[0]
-        http = self._new_async_http()
-        closer = _closed_with_loop(http)
-        await anext(closer)
-        self._loop_clients[loop] = (http, closer)
-        return http
+            self._loop_clients = LoopClients(self._new_async_http)
+        return await self._loop_clients.get()
 
     async def _call_async(
         self,
@@ -408,8 +409,9 @@ class Orq(_BaseClient[httpx2.Client]):
 
     @contextmanager
     def _download_http(self) -> Iterator[httpx2.Client]:
-        if not self._http.is_closed:
-            yield self._http
+        http = self._sync_http()
+        if not http.is_closed:
+            yield http
         elif self._owns_http:
             # The client was closed after the call: a short-lived connection, same settings.
             with self._new_http() as http:
@@ -433,30 +435,22 @@ class Orq(_BaseClient[httpx2.Client]):
             yield http
 
     def close(self) -> None:
-        """Close the connections the SDK opened (not those of http clients passed in)."""
+        """Close the connections the SDK opened (not those of http clients passed in).
+
+        From any thread, inside or outside an event loop: the connections of
+        `create_async` calls are each closed on their own loop.
+        """
         self._closed = True
         if self._owns_http:
-            self._http.close()
-        if not self._loop_clients:
-            return
-        import asyncio  # noqa: PLC0415 - only if create_async was used
-
-        for loop, (http, _) in list(self._loop_clients.items()):
-            if loop.is_closed():
-                continue  # its connections were closed as it shut down
-            if loop.is_running():
-                asyncio.run_coroutine_threadsafe(http.aclose(), loop)
-            else:
-                loop.run_until_complete(http.aclose())
-        self._loop_clients.clear()
+            self._sync_http().close()
+        if self._loop_clients is not None:
+            self._loop_clients.close()
 
     async def aclose(self) -> None:
         """Close, including the async connections `create_async` opened."""
-        import asyncio  # noqa: PLC0415
-
-        known = self._loop_clients.pop(asyncio.get_running_loop(), None)
-        if known is not None:
-            await known[0].aclose()
+        self._closed = True
+        if self._loop_clients is not None:
+            await self._loop_clients.aclose()
         self.close()
 
     def __enter__(self) -> Self:
@@ -482,6 +476,8 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
     Its options, and the environment variables they default to, are those of
     `__init__` below (shared with Orq). A DefaultAioHttpClient() given as
     `http_client` is made for the SDK, so the client closes it with itself.
+    Without an `http_client`, its own connections are per event loop: it works
+    under any number of `asyncio.run()` calls, as `Orq.create_async` does.
     """
 
     _sends_async = True
@@ -497,8 +493,19 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
             )
         # A DefaultAioHttpClient is made for the SDK: it is the client's own to close.
         self._owns_http = http_client is None or isinstance(http_client, DefaultAioHttpClient)
-        self._http: AsyncHttp = http_client or self._new_async_http()
+        self._http: AsyncHttp | None = http_client
+        # Without an http_client, the SDK's own: one per event loop.
+        from ._loops import LoopClients  # noqa: PLC0415 - it imports asyncio
+
+        self._loop_clients = LoopClients(self._new_async_http)
         self.router = AsyncRouter(self)
+
+    async def _async_http(self) -> AsyncHttp:
+        if self._closed:
+            raise self._closed_error()
+        if self._http is None:
+            return await self._loop_clients.get()
+        return self._http
 
     async def _call_async(
         self,
@@ -509,35 +516,42 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
         detailed: bool = False,
     ) -> Any:
         """One call of an operation, awaited: the generated router's methods land here."""
-        self._check_open(self._http)
-        flow = self._call_flow(self._http, operation_id, fields, options)
+        http = await self._async_http()
+        self._check_open(http)
+        flow = self._call_flow(http, operation_id, fields, options)
         with _TransportErrors():
-            response = await adrive(self._http, flow)
+            response = await adrive(http, flow)
         return self._finish(operation_id, response, detailed)
 
     @asynccontextmanager
     async def _adownload_http(self) -> AsyncIterator[AsyncHttp]:
-        if not self._http.is_closed:
-            yield self._http
+        http = self._http
+        if http is not None and not http.is_closed:
+            yield http
+        elif http is None and not self._closed:
+            yield await self._loop_clients.get()
         elif self._owns_http:
             # The client was closed after the call: a short-lived connection, same settings.
             fresh = (
-                self._http.fresh()
-                if isinstance(self._http, DefaultAioHttpClient)
-                else self._new_async_http()
+                http.fresh() if isinstance(http, DefaultAioHttpClient) else self._new_async_http()
             )
-            async with fresh as http:
-                yield http
+            async with fresh as short_lived:
+                yield short_lived
         else:
             raise OrqError(
                 "cannot download this image: the http_client given to AsyncOrq has been closed"
             )
 
     async def close(self) -> None:
-        """Close the connections the SDK opened (not those of an http_client passed in)."""
+        """Close the connections the SDK opened (not those of an http_client passed in).
+
+        From any event loop or thread: its own connections are each closed on
+        their own loop.
+        """
         self._closed = True
-        if self._owns_http:
+        if isinstance(self._http, DefaultAioHttpClient):
             await self._http.aclose()
+        await self._loop_clients.aclose()
 
     async def aclose(self) -> None:
         """The same as close(), under the name httpx and openai use."""

@@ -181,6 +181,7 @@ async def test_async_client_end_to_end(server: LoopbackServer, tmp_path: Path) -
     server.queue(Reply(200, {"created": 1, "data": [{"url": f"{server.url}/files/b.png"}]}))
     server.queue(Reply(200, PNG_1X1, {"Content-Type": "image/png"}))
     async with AsyncOrq(server_url=server.url) as orq:
+        http = await orq._async_http()
         raw = await orq.router.images.generations.create_detailed(prompt="p", model="m")
         assert raw.request_id == "req_a"
         result = await orq.router.images.generations.create(prompt="p", model="m")
@@ -188,7 +189,7 @@ async def test_async_client_end_to_end(server: LoopbackServer, tmp_path: Path) -
         with pytest.raises(OrqError, match="ato_bytes"):
             result.data[0].to_bytes()
     assert (tmp_path / "b.png").read_bytes() == PNG_1X1
-    assert orq._http.is_closed
+    assert http.is_closed
 
 
 async def test_create_async_on_the_sync_client(server: LoopbackServer) -> None:

@@ -6,7 +6,10 @@ import asyncio
 import gc
 import re
 import sys
+import threading
 import warnings
+import weakref
+from typing import Any
 
 import httpx2
 import pytest
@@ -34,7 +37,8 @@ def test_a_call_after_close_on_the_async_client(
     async def main() -> None:
         async with AsyncOrq(server_url=server.url, http_client=async_http_factory()) as orq:
             await orq.router.images.generations.create(**PARAMS)
-        assert orq._http.is_closed  # its own connections, aiohttp's included, went with it
+            http = await orq._async_http()
+        assert http.is_closed  # its own connections, aiohttp's included, went with it
         with pytest.raises(OrqError, match="AsyncOrq client was closed"):
             await orq.router.images.generations.create(**PARAMS)
 
@@ -113,3 +117,112 @@ def test_create_async_honours_an_async_http_client(server: LoopbackServer) -> No
 
     asyncio.run(main())
     assert [r.headers.get("x-app") for r in server.requests] == ["mine", "mine"]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_create_async_keeps_no_event_loop_alive(server: LoopbackServer) -> None:
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def call(orq: Orq) -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        await orq.router.images.generations.create_async(**PARAMS)
+
+    with Orq(server_url=server.url) as orq:
+        for _ in range(50):  # the allocator's pools and every cache settle first
+            asyncio.run(call(orq))
+        gc.collect()
+        before = _rss_mb()
+        for _ in range(500):
+            asyncio.run(call(orq))
+        gc.collect()
+        grown = _rss_mb() - before
+        assert [ref for ref in loops if ref() is not None] == []
+    assert grown < 5, f"RSS grew {grown:.1f} MB over 500 event loops"
+    assert len(server.requests) == 550
+
+
+def test_close_inside_a_loop_closes_the_client_of_another_idle_loop(
+    server: LoopbackServer,
+) -> None:
+    orq = Orq(server_url=server.url)
+    idle = asyncio.new_event_loop()
+
+    async def call() -> httpx2.AsyncClient:
+        await orq.router.images.generations.create_async(**PARAMS)
+        return await orq._async_http()
+
+    idle_http = idle.run_until_complete(call())
+
+    async def close_inside_a_loop() -> None:
+        orq.close()
+
+    asyncio.run(close_inside_a_loop())
+    assert idle_http.is_closed  # closed on its own loop
+    idle.close()
+
+
+def test_close_from_another_thread_closes_a_running_loops_client(server: LoopbackServer) -> None:
+    orq = Orq(server_url=server.url)
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever)
+    runner.start()
+    try:
+
+        async def call() -> httpx2.AsyncClient:
+            await orq.router.images.generations.create_async(**PARAMS)
+            return await orq._async_http()
+
+        http = asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=10)
+        orq.close()  # from this thread, while the loop runs in another
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), loop).result(timeout=10)
+        assert http.is_closed
+        with pytest.raises(OrqError, match="closed"):
+            asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join()
+        loop.close()
+
+
+def test_aclose_from_another_loop(server: LoopbackServer) -> None:
+    orq = Orq(server_url=server.url)
+    first = asyncio.new_event_loop()
+
+    async def call() -> httpx2.AsyncClient:
+        await orq.router.images.generations.create_async(**PARAMS)
+        return await orq._async_http()
+
+    http = first.run_until_complete(call())
+    asyncio.run(orq.aclose())
+    assert http.is_closed
+    first.close()
+
+
+def test_async_orq_works_under_many_event_loops_and_closes_from_any(
+    server: LoopbackServer,
+) -> None:
+    orq = AsyncOrq(server_url=server.url)
+    clients: list[Any] = []
+
+    async def call() -> None:
+        await orq.router.images.generations.create(**PARAMS)
+        clients.append(await orq._async_http())
+
+    asyncio.run(call())
+    asyncio.run(call())  # its own connections are per loop: a closed loop's are not reused
+    assert clients[0] is not clients[1]
+    assert clients[0].is_closed  # with its loop
+    idle = asyncio.new_event_loop()
+    idle.run_until_complete(call())
+    asyncio.run(orq.close())  # from yet another loop
+    assert clients[2].is_closed
+    idle.close()
+    assert len(server.requests) == 3

@@ -14,7 +14,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
@@ -123,12 +123,20 @@ class LoopbackServer:
     """`with LoopbackServer() as server:` then point a client at `server.url`.
 
     It listens on 127.0.0.1 and a free port, or on the `host` and `port` given.
+    `respond`, if given, makes the reply to each request the queue does not answer,
+    from the request as received (a reply that echoes what was sent, say).
     """
 
     def __init__(
-        self, default: Reply | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        default: Reply | None = None,
+        respond: Callable[[RecordedRequest], Reply] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.default = default or Reply(200, {"created": 1, "data": []})
+        self.respond = respond
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0  # requests received and not yet answered
         self.peak_in_flight = 0
@@ -192,18 +200,19 @@ class LoopbackServer:
                 body = self._read_body(reply)
                 if body is None:
                     return
+                recorded = RecordedRequest(
+                    method=self.command,
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    received_at=time.monotonic(),
+                    client_port=self.client_address[1],
+                    header_names=list(self.headers.keys()),
+                )
+                if reply is server.default and server.respond is not None:
+                    reply = server.respond(recorded)
                 with server._lock:
-                    server.requests.append(
-                        RecordedRequest(
-                            method=self.command,
-                            path=self.path,
-                            headers={k.lower(): v for k, v in self.headers.items()},
-                            body=body,
-                            received_at=time.monotonic(),
-                            client_port=self.client_address[1],
-                            header_names=list(self.headers.keys()),
-                        )
-                    )
+                    server.requests.append(recorded)
                     server.in_flight += 1
                     server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
                 try:

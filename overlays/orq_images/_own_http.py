@@ -1,0 +1,77 @@
+"""The http clients the SDK makes for itself (without an `http_client` from the caller).
+
+- No cookies: the API authenticates with the key, and image URLs are untrusted
+  hosts. A jar would keep every cookie any answer sets, for ever, and send them
+  to hosts nobody vouches for. The SDK's own clients store none and send none,
+  and do not even parse Set-Cookie.
+- One TLS context per process: loading the CA bundle costs tens of milliseconds,
+  and `Orq.create_async` makes a client for each event loop. A child after
+  os.fork() makes its own, since a parent's thread may have been inside it, mid
+  handshake, holding one of its locks.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
+
+import httpx2
+
+from ._fork import renewal_lock
+
+
+class _EmptyJar(CookieJar):
+    """A cookie jar that never holds a cookie."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
+class _NoCookies(httpx2.Cookies):
+    """The cookies of the SDK's own clients: none stored, none sent, nothing parsed."""
+
+    def __init__(self) -> None:
+        super().__init__(_EmptyJar())
+
+    def extract_cookies(self, response: httpx2.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx2.Request) -> None:
+        return None
+
+
+class _Tls:
+    context: ssl.SSLContext | None = None
+    pid = 0
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every client the SDK makes in this process."""
+    if _Tls.pid != os.getpid():
+        with renewal_lock():
+            if _Tls.pid != os.getpid():
+                _Tls.context = httpx2.create_ssl_context()
+                _Tls.pid = os.getpid()
+    assert _Tls.context is not None
+    return _Tls.context
+
+
+def sync_client(timeout: httpx2.Timeout, limits: httpx2.Limits) -> httpx2.Client:
+    from ._deadline_sockets import DeadlineClient  # noqa: PLC0415 - it imports httpcore2
+
+    client = DeadlineClient(timeout=timeout, limits=limits, verify=tls_context())
+    client._cookies = _NoCookies()
+    return client
+
+
+def async_client(timeout: httpx2.Timeout, limits: httpx2.Limits) -> httpx2.AsyncClient:
+    from ._pinned_addresses import PinnedAsyncClient  # noqa: PLC0415 - imports httpcore2
+
+    client = PinnedAsyncClient(timeout=timeout, limits=limits, verify=tls_context())
+    client._cookies = _NoCookies()
+    return client
