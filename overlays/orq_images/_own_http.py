@@ -1,9 +1,6 @@
 """The http clients the SDK makes for itself (without an `http_client` from the caller).
 
-- No cookies: the API authenticates with the key, and image URLs are untrusted
-  hosts. A jar would keep every cookie any answer sets, for ever, and send them
-  to hosts nobody vouches for. The SDK's own clients store none and send none,
-  and do not even parse Set-Cookie.
+- No cookies (see _cookies.py).
 - One TLS context per process: loading the CA bundle costs tens of milliseconds,
   and `Orq.create_async` makes a client for each event loop. A child after
   os.fork() makes its own, since a parent's thread may have been inside it, mid
@@ -14,35 +11,11 @@ from __future__ import annotations
 
 import os
 import ssl
-from http.cookiejar import Cookie, CookieJar
-from typing import Any
 
 import httpx2
 
+from ._cookies import NoCookies
 from ._fork import renewal_lock
-
-
-class _EmptyJar(CookieJar):
-    """A cookie jar that never holds a cookie."""
-
-    def set_cookie(self, cookie: Cookie) -> None:
-        return None
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        return None
-
-
-class _NoCookies(httpx2.Cookies):
-    """The cookies of the SDK's own clients: none stored, none sent, nothing parsed."""
-
-    def __init__(self) -> None:
-        super().__init__(_EmptyJar())
-
-    def extract_cookies(self, response: httpx2.Response) -> None:
-        return None
-
-    def set_cookie_header(self, request: httpx2.Request) -> None:
-        return None
 
 
 class _Tls:
@@ -65,7 +38,7 @@ def sync_client(timeout: httpx2.Timeout, limits: httpx2.Limits) -> httpx2.Client
     from ._deadline_sockets import DeadlineClient  # noqa: PLC0415 - it imports httpcore2
 
     client = DeadlineClient(timeout=timeout, limits=limits, verify=tls_context())
-    client._cookies = _NoCookies()
+    client._cookies = NoCookies()
     return client
 
 
@@ -73,5 +46,5 @@ def async_client(timeout: httpx2.Timeout, limits: httpx2.Limits) -> httpx2.Async
     from ._pinned_addresses import PinnedAsyncClient  # noqa: PLC0415 - imports httpcore2
 
     client = PinnedAsyncClient(timeout=timeout, limits=limits, verify=tls_context())
-    client._cookies = _NoCookies()
+    client._cookies = NoCookies()
     return client

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
+from ._cookies import take_back
 from ._exceptions import OrqError
 from ._httpx2_internals import set_body
 from ._retry import RETRY_EXTENSION, RetryConfig, next_delay
@@ -460,11 +461,13 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
                     upload.capped_sockets = capped_sockets
                 pinned = PINNED.set(action.request.extensions.get(PIN_EXTENSION))
                 try:
-                    return client.send(
+                    answer = client.send(
                         action.request, stream=True, auth=None, follow_redirects=False
                     )
                 finally:
                     PINNED.reset(pinned)
+                take_back(client.cookies, answer)
+                return answer
             if isinstance(action, Receive):
                 _receive(action)
             else:
@@ -574,7 +577,9 @@ async def _alookup_within(action: Resolve) -> list[str] | OSError:
 
 async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive | Discard) -> Any:
     if isinstance(action, Send):
-        return await client.send(action.request, stream=True, auth=None, follow_redirects=False)
+        answer = await client.send(action.request, stream=True, auth=None, follow_redirects=False)
+        take_back(client.cookies, answer)
+        return answer
     response = action.response
     try:
         if isinstance(action, Receive):

@@ -90,6 +90,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     action: Action = "reply"
+    # Headers sent after `headers`, repeats allowed (Set-Cookie, say).
+    more_headers: list[tuple[str, str]] = field(default_factory=list)
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -236,7 +238,7 @@ class LoopbackServer:
             def _send(self, reply: Reply) -> None:
                 payload, headers = reply.encoded()
                 self.send_response(reply.status)
-                for name, value in headers.items():
+                for name, value in [*headers.items(), *reply.more_headers]:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
