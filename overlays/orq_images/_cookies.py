@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx2
 
+from ._httpx2_internals import cookies_set_by
+
 
 class _EmptyJar(CookieJar):
     """A cookie jar that never holds a cookie."""
@@ -48,9 +50,6 @@ def take_back(cookies: httpx2.Cookies, response: httpx2.Response) -> None:
     if "set-cookie" not in response.headers or isinstance(cookies, NoCookies):
         return
     jar = cookies.jar
-    # What httpx2 hands the jar to store an answer's cookies, to find the same ones.
-    answer: Any = httpx2.Cookies._CookieCompatResponse(response)
-    request = httpx2.Cookies._CookieCompatRequest(response.request)
-    for cookie in jar.make_cookies(answer, request):
+    for cookie in cookies_set_by(jar, response):
         with contextlib.suppress(KeyError):  # not there: the jar's policy refused it
             jar.clear(cookie.domain, cookie.path, cookie.name)

@@ -12,7 +12,8 @@ Checked against httpx2 and httpcore2 2.16.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from http.cookiejar import Cookie, CookieJar
 from typing import Any
 
 import httpx2
@@ -31,6 +32,19 @@ def body_bytes(stream: httpx2.ByteStream) -> bytes:
     """The bytes a ByteStream (a JSON request's body) holds, without copying them."""
     content: bytes = stream._stream
     return content
+
+
+def set_cookie_store(client: httpx2.Client | httpx2.AsyncClient, cookies: httpx2.Cookies) -> None:
+    """Make `cookies` the client's cookie store itself: the public `cookies` setter
+    would copy its cookies into a new httpx2.Cookies, dropping its class."""
+    client._cookies = cookies
+
+
+def cookies_set_by(jar: CookieJar, response: httpx2.Response) -> Sequence[Cookie]:
+    """The cookies `response` has `jar` store, found as httpx2 hands them to it."""
+    answer: Any = httpx2.Cookies._CookieCompatResponse(response)
+    request = httpx2.Cookies._CookieCompatRequest(response.request)
+    return jar.make_cookies(answer, request)
 
 
 def wrap_network_backend(

@@ -16,6 +16,7 @@ import httpx2
 
 from ._cookies import NoCookies
 from ._fork import renewal_lock
+from ._httpx2_internals import set_cookie_store
 
 
 class _Tls:
@@ -38,7 +39,7 @@ def sync_client(timeout: httpx2.Timeout, limits: httpx2.Limits) -> httpx2.Client
     from ._deadline_sockets import DeadlineClient  # noqa: PLC0415 - it imports httpcore2
 
     client = DeadlineClient(timeout=timeout, limits=limits, verify=tls_context())
-    client._cookies = NoCookies()
+    set_cookie_store(client, NoCookies())
     return client
 
 
@@ -46,5 +47,5 @@ def async_client(timeout: httpx2.Timeout, limits: httpx2.Limits) -> httpx2.Async
     from ._pinned_addresses import PinnedAsyncClient  # noqa: PLC0415 - imports httpcore2
 
     client = PinnedAsyncClient(timeout=timeout, limits=limits, verify=tls_context())
-    client._cookies = NoCookies()
+    set_cookie_store(client, NoCookies())
     return client

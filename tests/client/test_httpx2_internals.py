@@ -42,6 +42,29 @@ def test_a_byte_streams_bytes_are_read_as_they_are() -> None:
     assert internals.body_bytes(httpx2.ByteStream(content)) is content
 
 
+def test_a_cookie_store_set_from_outside_is_the_clients_own() -> None:
+    class Store(httpx2.Cookies):
+        pass
+
+    store = Store()
+    with httpx2.Client() as client:
+        internals.set_cookie_store(client, store)
+        assert client.cookies is store
+
+
+def test_the_cookies_an_answer_sets_are_found_as_httpx2_stores_them() -> None:
+    request = httpx2.Request("GET", "http://127.0.0.1:9/a")
+    response = httpx2.Response(
+        200, headers=[("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2")], request=request
+    )
+    cookies = httpx2.Cookies()
+    cookies.extract_cookies(response)
+    found = internals.cookies_set_by(cookies.jar, response)
+    assert [(c.name, c.domain, c.path) for c in found] == [
+        (c.name, c.domain, c.path) for c in cookies.jar
+    ]
+
+
 def test_the_transport_hooks_exist_as_overridden() -> None:
     for name in ("_init_transport", "_init_proxy_transport"):
         hook = getattr(httpx2.Client, name, None)
