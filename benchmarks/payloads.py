@@ -18,6 +18,7 @@ from typing import Any
 API_KEY = "bench-key-not-secret"
 GENERATIONS_PATH = "/v2/router/images/generations"
 VARIATIONS_PATH = "/v2/router/images/variations"
+EDITS_PATH = "/v2/router/images/edits"
 
 GENERATION_PLAIN: dict[str, Any] = {
     "prompt": "a red fox in the snow, watercolour",
@@ -49,7 +50,14 @@ VARIATION: dict[str, Any] = {
     "response_format": "b64_json",
 }
 
-SMALL_IMAGE_BYTES = 100 * 1024
+EDIT: dict[str, Any] = {
+    "prompt": "give the fox a red scarf",
+    "model": "openai/gpt-image-1",
+    "n": 1,
+    "size": "1024x1024",
+}
+
+UPLOAD_SIZES_MB = (1, 10)
 UPLOAD_IMAGE_BYTES = 40 * 1024 * 1024
 LARGE_RESPONSE_BYTES = 15 * 1024 * 1024
 CREATED = 1_732_233_600

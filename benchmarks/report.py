@@ -86,7 +86,16 @@ def machine(load_before: float | None) -> dict[str, object]:
         "platform": platform.platform(),
         "load_average": [load_before, load_average()],  # when the run started, and ended
         "versions": {
-            name: _version(name) for name in ("orq-images", "httpx2", "orq-ai-sdk", "openai")
+            name: _version(name)
+            for name in (
+                "orq-images",
+                "httpx2",
+                "aiohttp",
+                "pyreqwest",
+                "urllib3",
+                "orq-ai-sdk",
+                "openai",
+            )
         },
     }
 
@@ -146,42 +155,50 @@ def write(
 
 README_START = "<!-- benchmark summary: written by `python -m benchmarks` -->"
 README_END = "<!-- end of benchmark summary -->"
-_REFERENCES = ("openai", "orq-ai-sdk")
+_FLOORS = ("raw aiohttp", "raw pyreqwest", "raw urllib3")
+_SDKS = ("openai", "orq-ai-sdk")
+AIOHTTP = "aiohttp"
 
 
 def _summary_lines(rows: list[Row]) -> list[list[str]]:
-    """One line per orq_images row: its floor, its figure and ratio, the references."""
+    """One line per orq_images row: raw httpx2, the SDK and its ratio, the other floors,
+    the other SDKs (openai on aiohttp beside the SDK's aiohttp path)."""
     lines = []
     for row in rows:
         if not row.client.startswith("orq_images"):
             continue
         case_rows = {other.client: other for other in rows if other.case == row.case}
         variant = row.client.removeprefix("orq_images").removeprefix(", ")
-        floor = case_rows.get(f"{BASELINE}, {variant}") if variant else None
-        ratio = row.ratio
-        if floor is not None:  # a variant is compared with raw httpx2 in the same variant
-            ratio = row.value / floor.value
-        else:
+        floor = case_rows.get(f"{BASELINE}, {variant}") if variant else case_rows.get(BASELINE)
+        ratio = "" if row.ratio is None else f" ({row.ratio:.2f}x)"
+        if variant == AIOHTTP:
+            floor = case_rows.get(BASELINE)
+            ratio = "" if row.ratio is None else f" ({row.ratio:.2f}x raw aiohttp)"
+        elif floor is not None and variant:  # HTTP/1.1 or HTTP/2: raw httpx2 in the same
+            ratio = f" ({row.value / floor.value:.2f}x)"
+        elif floor is None:
             floor = next((o for o in case_rows.values() if o.ratio == 1.0), None)
-        shown = row.figure + ("" if ratio is None else f" ({ratio:.2f}x)")
-        references = [case_rows[name].figure if name in case_rows else "" for name in _REFERENCES]
+        sdks = [f"{name}, {AIOHTTP}" if variant == AIOHTTP else name for name in _SDKS]
+        others = [case_rows[name].figure if name in case_rows else "" for name in _FLOORS]
+        others += [case_rows[name].figure if name in case_rows else "" for name in sdks]
         lines.append(
             [
                 row.case + (f" ({variant})" if variant else ""),
                 "" if floor is None else f"{floor.figure} ({floor.client})",
-                shown,
-                *references,
+                row.figure + ratio,
+                *others,
             ]
         )
     return lines
 
 
 def readme_summary(rows: list[Row], info: dict[str, object]) -> str:
-    """The README's performance table: every orq_images row, with the machine it ran on.
+    """The README's performance table: every orq_images row beside the floors and other
+    SDKs, with the machine it ran on.
 
     Targets and verdicts are for maintainers: they stay in results/latest.md.
     """
-    header = ["case", "raw httpx2 (or floor)", "orq_images", *_REFERENCES]
+    header = ["case", "raw httpx2 (or floor)", "orq_images", *_FLOORS, *_SDKS]
     lines = [
         README_START,
         f"Run on {_machine_line(info)}.",

@@ -1,11 +1,13 @@
 """Run every benchmark case and write benchmarks/results/latest.{json,md}.
 
-    .venv/bin/python -m benchmarks            # the full run, about 4 minutes
+    .venv/bin/python -m benchmarks            # the full run, about 6 minutes
     .venv/bin/python -m benchmarks --quick    # one short round of each, to try changes
     .venv/bin/python -m benchmarks --case async --case sync   # some cases only, not saved
 
-orq_images is compared with raw httpx2 doing the same requests in the same run,
-and with orq-ai-sdk and openai when they are importable.
+orq_images is compared with raw httpx2 doing the same requests in the same run, on
+the same pool; its aiohttp path with raw aiohttp. Raw pyreqwest and urllib3 are
+floors for reference, orq-ai-sdk and openai (on httpx2 and on aiohttp) other SDKs,
+each shown when it is importable.
 """
 
 from __future__ import annotations
@@ -17,13 +19,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import cases, memory, report, startup
+from benchmarks import cases, memory, parse, report, startup
 from benchmarks.contenders import ALL, Contender, available
 from benchmarks.server import BenchServer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = RESULTS.parent.parent / "README.md"  # its performance table is rewritten too
-CASES = ("sync", "threads", "async", "http2", "cold", "parse", "upload", "retry")
+CASES = (
+    "sync",
+    "threads",
+    "async",
+    "http2",
+    "upload",
+    "cold",
+    "parse",
+    "memory",
+    "retry",
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,7 @@ class Effort:
     uploads: int
 
 
-FULL = Effort(rounds=15, budget_s=0.15, cold_starts=10, parses=15, uploads=3)
+FULL = Effort(rounds=15, budget_s=0.15, cold_starts=10, parses=41, uploads=3)
 QUICK = Effort(rounds=1, budget_s=0.1, cold_starts=2, parses=3, uploads=1)
 
 
@@ -52,9 +64,14 @@ def _cases(
         "threads": lambda: cases.threads_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
         "async": lambda: cases.async_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
         "http2": lambda: cases.http2_cpu(contenders, url, rounds=rounds, budget_s=budget_s),
+        # Uploads move megabytes per call: fewer, equally interleaved rounds.
+        "upload": lambda: cases.uploads_cpu(url, rounds=max(rounds * 2 // 3, 1), budget_s=budget_s),
         "cold": lambda: startup.cold_start(contenders, url, repeats=effort.cold_starts),
-        "parse": lambda: cases.large_response(contenders, repeats=effort.parses),
-        "upload": lambda: memory.upload_memory(contenders, url, repeats=effort.uploads),
+        "parse": lambda: parse.large_response(contenders, rounds=effort.parses),
+        "memory": lambda: [
+            *memory.upload_memory(contenders, url, repeats=effort.uploads),
+            *memory.inflight_memory(contenders, url, repeats=effort.uploads),
+        ],
         "retry": lambda: cases.retry_cost(url, rounds=rounds, budget_s=budget_s),
     }
 
@@ -85,26 +102,32 @@ def main(argv: list[str] | None = None) -> int:
     notes += [
         "CPU: process CPU time of the client process / calls (every thread counted); the "
         "server runs in its own process. Figures are medians of interleaved rounds; ratios "
-        "are medians of per-round ratios to raw httpx2 (post + .json()) in the same round.",
+        "are medians of per-round ratios to raw httpx2 (post + .json()) in the same round, "
+        "except the aiohttp path's: to raw aiohttp.",
+        "Pools: every client gets the SDK's 100 connections, all kept alive (urllib3: 100 "
+        "per host; orq-ai-sdk: httpx's default), so none reconnects where another would not.",
         "Generations send the routing fields an orq user sends (fallbacks, retry, cache, "
         "orq.identity) unless the case says prompt and model only; openai gets them through "
         "extra_body.",
-        f"Threads: {cases.THREADS} threads share one sync client. The variation floor is "
-        "raw httpx2 posting a multipart body it encoded once, before timing (content=).",
-        "Async: one async client, the given number of calls awaited at once.",
+        f"Threads: {cases.THREADS} threads share one sync client.",
+        "Uploads: the same PNG bytes, posted by raw httpx2 with files= and by orq_images.",
+        "Async: one async client, the given number of calls awaited at once; past "
+        f"{cases.SLOW_ABOVE} in flight each task makes at least one call a round, in half "
+        "the rounds, and orq-ai-sdk (seconds a round) is left out.",
         "HTTP/2: prior knowledge over plain TCP (h2c), all calls multiplexed on one "
         "connection; ratios to raw httpx2 over HTTP/1.1.",
         "Cold start: CPU time of a fresh `python -c` doing the import and one call, "
         "interpreter start-up included, in interleaved rounds.",
         "Large response: CPU of the whole call with the HTTP client answering from memory, "
-        "against json.loads of the same bytes, each client alternating with json.loads alone "
-        "(its ratio is to those json.loads calls: how fast a 15 MB allocation is depends on "
-        "what the process allocated before, so absolute times move between clients).",
-        "Upload memory: a fresh process per case; extra peak over the moment before the "
-        "call, as Python allocations (tracemalloc, the figure) and as resident set (VmHWM); "
-        "the target holds both under 2 MB.",
-        "Retry: CPU of a call answered 503 then 200, less a plain call's; raw httpx2 posts "
-        "again by hand.",
+        "against json.loads of the same bytes, alternating, in a child process per client "
+        "with fixed allocator settings ("
+        + ", ".join(f"{k}={v}" for k, v in parse.ALLOCATOR.items())
+        + "); the self-check row is json.loads against itself: the method's noise.",
+        "Memory: a fresh process per case; extra peak over the moment before the upload or "
+        "the burst, as Python allocations (tracemalloc, the figure) and as resident set "
+        "(VmHWM); an upload's target holds both under 2 MB.",
+        "Retry: a call answered 503 then 200; attempts per call, and the wall time it adds "
+        "to a plain call; raw httpx2 posts again by hand.",
     ]
     info = report.machine(load_before)
     report.show(rows, notes, info)

@@ -8,13 +8,15 @@ with prebuilt bytes chosen by the path:
 
     .../images/generations   a generations response
     .../images/variations    a variations response
+    .../images/edits         an edits response
     /flaky/...               every other request is a 503 asking for an immediate
                              retry (retry-after-ms: 0), the others as above
 
 It speaks HTTP/1.1, and HTTP/2 with prior knowledge (h2c) to a client whose
 first bytes are the HTTP/2 preface, when the `h2` package is installed. Each
 connection is a protocol object on one event loop: a thousand idle keep-alive
-connections cost nothing, and the listen backlog takes bursts of new ones.
+connections cost nothing, and the listen backlog takes bursts of new ones (a
+client without a pool limit opens one per call in flight: 1024 and more).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class _Answer:
 class _Answers:
     generation: _Answer
     variation: _Answer
+    edit: _Answer
     unavailable: _Answer
     not_found: _Answer
     flaky_seen: int = 0  # one count for all connections: a retry may come on a new one
@@ -74,6 +77,8 @@ class _Answers:
             return self.generation
         if path.endswith("/images/variations"):
             return self.variation
+        if path.endswith("/images/edits"):
+            return self.edit
         return self.not_found
 
 
@@ -81,6 +86,7 @@ def _answers() -> _Answers:
     return _Answers(
         generation=_Answer(200, "OK", payloads.generation_response()),
         variation=_Answer(200, "OK", payloads.variation_response()),
+        edit=_Answer(200, "OK", payloads.variation_response()),
         unavailable=_Answer(
             503,
             "Service Unavailable",
@@ -249,7 +255,7 @@ class _Http2:
 async def _serve() -> None:
     answers = _answers()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _Connection(answers), "127.0.0.1", 0, backlog=512)
+    server = await loop.create_server(lambda: _Connection(answers), "127.0.0.1", 0, backlog=4096)
     print(server.sockets[0].getsockname()[1], flush=True)
     # The parent closes our stdin to stop the server (or dies, which closes it too).
     await loop.run_in_executor(None, sys.stdin.buffer.read)

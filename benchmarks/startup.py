@@ -112,7 +112,9 @@ def _run(program: str) -> tuple[float, float, dict[str, object]]:
 
 def cold_start(contenders: list[type[Contender]], url: str, *, repeats: int) -> list[Row]:
     snippets = _snippets(url)
-    programs = {cls.name: _program(*snippets[cls.name]) for cls in contenders}
+    programs = {
+        cls.name: _program(*snippets[cls.name]) for cls in contenders if cls.name in snippets
+    }
     for program in programs.values():
         _run(program)  # compile the bytecode caches, so every timed run starts alike
     cpus: dict[str, list[float]] = {name: [] for name in programs}

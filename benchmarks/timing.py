@@ -110,7 +110,7 @@ async def compare_async(
     """CPU per call of each async call, with `in_flight` calls awaited at once."""
     sizes = {}
     for name, call in calls.items():
-        warmup = max(WARMUP_CALLS, in_flight * 4)
+        warmup = max(WARMUP_CALLS, in_flight * 4 if in_flight <= 32 else in_flight)
         _, wall = await _run_async(call, warmup, in_flight)
         sizes[name] = _calls_for(wall / warmup, budget_s, in_flight)
     results = {name: Rounds() for name in calls}
