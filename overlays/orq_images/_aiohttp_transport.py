@@ -203,7 +203,7 @@ class DefaultAioHttpClient:
             answer = await session.request(
                 request.method,
                 str(url),
-                headers=request.headers.multi_items(),
+                headers=_header_items(request.headers),
                 data=data or None,
                 allow_redirects=False,
                 proxy=self._proxy(url),
@@ -232,6 +232,15 @@ class DefaultAioHttpClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def _header_items(headers: httpx2.Headers) -> list[tuple[str, str]]:
+    # httpx2 encodes str headers as ASCII, or UTF-8 when they are not: decoding the
+    # raw bytes as UTF-8 gives them back, without Headers' per-item encoding look-up.
+    try:
+        return [(name.decode(), value.decode()) for name, value in headers.raw]
+    except UnicodeDecodeError:  # bytes given as latin-1: httpx2 knows how to read them
+        return headers.multi_items()
 
 
 class _Upload:
