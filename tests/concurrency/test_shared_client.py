@@ -23,6 +23,7 @@ import httpx2
 import pytest
 
 from orq_images import AsyncOrq, Orq, RetryConfig
+from tests.conftest import AsyncHttpFactory
 from tests.support.server import LoopbackServer
 
 CALLS = 1000
@@ -127,10 +128,12 @@ def test_threads_sharing_a_pool_that_keeps_fewer_connections_than_it_opens(
     assert len({request.client_port for request in server.requests}) > 20
 
 
-async def test_1000_tasks_on_one_async_client(server: LoopbackServer) -> None:
+async def test_1000_tasks_on_one_async_client(
+    server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
     baseline = open_sockets()
     in_flight = asyncio.Semaphore(WORKERS)
-    orq = AsyncOrq(server_url=server.url, retry_config=NO_RETRIES)
+    orq = AsyncOrq(server_url=server.url, retry_config=NO_RETRIES, http_client=async_http_factory())
 
     async def one(i: int) -> int:
         endpoint, params = call_args(i)

@@ -13,7 +13,7 @@ import pytest
 
 from orq_images import AsyncOrq, InvalidRequestError, Orq, OrqError
 from orq_images.cli import main
-from tests.conftest import image_response
+from tests.conftest import AsyncHttpFactory, image_response
 from tests.support.server import LoopbackServer, Reply
 
 PARAMS = {"prompt": "a fox", "model": "openai/gpt-image-1"}
@@ -128,12 +128,16 @@ def test_base_urls_are_stripped_and_a_trailing_slash_is_fine(
     assert [r.path for r in server.requests] == ["/v2/router/images/generations"] * 2
 
 
-async def test_the_async_client_checks_the_same(server: LoopbackServer) -> None:
+async def test_the_async_client_checks_the_same(
+    server: LoopbackServer, async_http_factory: AsyncHttpFactory
+) -> None:
     with pytest.raises(InvalidRequestError, match="credentials"):
-        AsyncOrq(server_url="http://a:b@127.0.0.1:9")
+        AsyncOrq(server_url="http://a:b@127.0.0.1:9", http_client=async_http_factory())
     with pytest.raises(OrqError, match="control character"):
-        AsyncOrq(api_key="sk-a\nb")
-    async with AsyncOrq(api_key="sk-async-1f\n", server_url=server.url) as orq:
+        AsyncOrq(api_key="sk-a\nb", http_client=async_http_factory())
+    async with AsyncOrq(
+        api_key="sk-async-1f\n", server_url=server.url, http_client=async_http_factory()
+    ) as orq:
         await orq.router.images.generations.create(**PARAMS)
     assert server.requests[0].headers["authorization"] == "Bearer sk-async-1f"
 
