@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx2
 
@@ -34,7 +34,7 @@ from ._legacy import upgrade_legacy_shapes
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
 from ._settings import ClientSettings, check_base_url
-from ._spec import Operation, load_spec, operations
+from ._spec import FileRule, Operation, load_spec, operations
 
 
 def timeout_from_ms(timeout_ms: int | float, *, what: str = "timeout_ms") -> httpx2.Timeout:
@@ -201,12 +201,36 @@ def _multipart_body(
     from ._multipart import MultipartStream, form_fields  # noqa: PLC0415
     from ._upload import prepare_image  # noqa: PLC0415
 
-    parts = [
-        (name, prepare_image(value, field=name, rule=operation.files[name]))
-        for name, value in files.items()
-    ]
+    parts = []
+    for name, value in files.items():
+        rule = operation.files[name]
+        if rule.takes_list and _is_list(value):
+            _check_count(name, value, rule)
+            # Each file of a list is its own part: `name[]` parts where the spec's
+            # encoding says `style: form, explode: true`, as orq-ai-sdk sends a list.
+            wire = f"{name}[]" if name in operation.exploded else name
+            parts += [
+                (wire, prepare_image(item, field=f"{name}[{index}]", rule=rule))
+                for index, item in enumerate(value)
+            ]
+        else:
+            parts.append((name, prepare_image(value, field=name, rule=rule)))
     stream = MultipartStream(form_fields(body, operation.exploded), parts)
     return stream, stream.content_headers
+
+
+def _is_list(value: object) -> TypeGuard[Sequence[object]]:
+    # A tuple stays one file, in the (filename, content[, content_type]) form.
+    return isinstance(value, Sequence) and not isinstance(
+        value, str | bytes | bytearray | memoryview | tuple
+    )
+
+
+def _check_count(name: str, files: Sequence[object], rule: FileRule) -> None:
+    if len(files) < rule.min_items:
+        raise InvalidRequestError(name, f"needs at least {rule.min_items} image, got none")
+    if rule.max_items is not None and len(files) > rule.max_items:
+        raise InvalidRequestError(name, f"takes at most {rule.max_items} images, got {len(files)}")
 
 
 @cache

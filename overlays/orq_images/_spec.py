@@ -19,11 +19,17 @@ class FileRule:
 
     `max_bytes` is the field's `x-max-bytes` (an inclusive limit: OpenAPI has no
     keyword for a file's size), None when the spec sets none; `content_types` its
-    multipart `encoding.contentType`.
+    multipart `encoding.contentType`. A field is one file (`format: binary`), or one
+    file or a list of them (`oneOf` a file and an array of files).
     """
 
     max_bytes: int | None
     content_types: tuple[str, ...]
+    takes_list: bool = False
+    """Whether the field takes a list of files too; then `min_items` and `max_items`
+    (None: no limit) are its array's bounds."""
+    min_items: int = 1
+    max_items: int | None = None
 
     def kinds(self) -> str:
         """`a PNG, JPEG or WEBP image`, for messages."""
@@ -72,11 +78,31 @@ def _schema_name(ref_holder: JsonObject) -> str:
     return ref.rsplit("/", 1)[-1]
 
 
-def _file_rule(name: str, prop: JsonObject, encoding: JsonObject) -> FileRule:
+def _resolved(schema: JsonObject) -> JsonObject:
+    if "$ref" in schema:
+        found: JsonObject = load_spec()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return found
+    return schema
+
+
+def _file_rule(name: str, prop: JsonObject, encoding: JsonObject) -> FileRule | None:
+    """The rule of a file field; None for a field that is not one."""
+    single = _resolved(prop)
+    array: JsonObject | None = None
+    if single.get("format") != "binary":
+        members = [_resolved(member) for member in prop.get("oneOf", ())]
+        files = [member for member in members if member.get("format") == "binary"]
+        arrays = [m for m in members if _resolved(m.get("items", {})).get("format") == "binary"]
+        if len(files) != 1 or len(arrays) != 1 or len(members) != 2:
+            return None
+        single, array = files[0], arrays[0]
     types = encoding.get(name, {}).get("contentType", "application/octet-stream")
     return FileRule(
-        max_bytes=prop.get("x-max-bytes"),
+        max_bytes=single.get("x-max-bytes"),
         content_types=tuple(kind.strip() for kind in types.split(",")),
+        takes_list=array is not None,
+        min_items=1 if array is None else array.get("minItems", 1),
+        max_items=None if array is None else array.get("maxItems"),
     )
 
 
@@ -111,9 +137,9 @@ def operations() -> dict[str, Operation]:
                 request_schema=request_schema,
                 response_schema=_schema_name(success),
                 files={
-                    name: _file_rule(name, prop, encoding)
+                    name: rule
                     for name, prop in properties.items()
-                    if prop.get("format") == "binary"
+                    if (rule := _file_rule(name, prop, encoding)) is not None
                 },
                 exploded=frozenset(
                     name

@@ -55,3 +55,39 @@ def test_orqs_sdk_edits_on_the_local_router(orq_router: LocalRouter) -> None:
         )
     assert res is not None
     assert read_png(base64.b64decode(res.data[0].b64_json or "")).width == 16
+
+
+def test_an_edit_of_several_images_is_served(orq_router: LocalRouter) -> None:
+    images = [PNG_1X1, ("b.png", PNG_1X1), {"file_name": "c.png", "content": PNG_1X1}]
+    with Orq(api_key="k", server_url=orq_router.url) as orq:
+        res = orq.router.images.edits.create(
+            model="openai/gpt-image-1", prompt="add a hat", image=images, size="16x16"
+        )
+    assert len(res.data) == 1
+    logged = orq_router.requests[0]
+    assert [(f.field, f.filename) for f in logged.files] == [
+        ("image", "image.png"),
+        ("image", "b.png"),
+        ("image", "c.png"),
+    ]
+
+
+def _post_images(orq_router: LocalRouter, path: str, count: int) -> httpx2.Response:
+    files = [("model", (None, b"m")), ("prompt", (None, b"p"))]
+    files += [("image[]", (f"{i}.png", PNG_1X1, "image/png")) for i in range(count)]
+    return httpx2.post(
+        f"{orq_router.url}{path}", headers={"Authorization": "Bearer k"}, files=files
+    )
+
+
+def test_more_images_than_the_spec_allows_are_refused(orq_router: LocalRouter) -> None:
+    answer = _post_images(orq_router, "/v2/router/images/edits", 17)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == "image: takes at most 16 images, got 17"
+    assert _post_images(orq_router, "/v2/router/images/edits", 16).status_code == 200
+
+
+def test_a_list_of_images_is_refused_where_the_spec_takes_one(orq_router: LocalRouter) -> None:
+    answer = _post_images(orq_router, "/v2/router/images/variations", 2)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith("image: ")

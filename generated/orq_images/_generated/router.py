@@ -1080,7 +1080,7 @@ class ImagesEdits:
         *,
         model: str,
         prompt: str,
-        image: ImageInput,
+        image: ImageInput | Sequence[ImageInput],
         n: int | None = None,
         size: str | None = None,
         quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
@@ -1108,7 +1108,8 @@ class ImagesEdits:
         Args:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
-            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            image: (required) The image to edit, or a list of up to 16 images, each a PNG, WEBP or JPEG
+                file smaller than 50 MB. 1 to 16 items.
             n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
                 default is 1.
             size: The size of the edited images, such as `1024x1024`.
@@ -1172,7 +1173,7 @@ class ImagesEdits:
         *,
         model: str,
         prompt: str,
-        image: ImageInput,
+        image: ImageInput | Sequence[ImageInput],
         n: int | None = None,
         size: str | None = None,
         quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
@@ -1200,7 +1201,8 @@ class ImagesEdits:
         Args:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
-            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            image: (required) The image to edit, or a list of up to 16 images, each a PNG, WEBP or JPEG
+                file smaller than 50 MB. 1 to 16 items.
             n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
                 default is 1.
             size: The size of the edited images, such as `1024x1024`.
@@ -1264,7 +1266,7 @@ class ImagesEdits:
         *,
         model: str,
         prompt: str,
-        image: ImageInput,
+        image: ImageInput | Sequence[ImageInput],
         n: int | None = None,
         size: str | None = None,
         quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
@@ -1292,7 +1294,8 @@ class ImagesEdits:
         Args:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
-            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            image: (required) The image to edit, or a list of up to 16 images, each a PNG, WEBP or JPEG
+                file smaller than 50 MB. 1 to 16 items.
             n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
                 default is 1.
             size: The size of the edited images, such as `1024x1024`.
@@ -1366,7 +1369,7 @@ class AsyncImagesEdits:
         *,
         model: str,
         prompt: str,
-        image: ImageInput,
+        image: ImageInput | Sequence[ImageInput],
         n: int | None = None,
         size: str | None = None,
         quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
@@ -1394,7 +1397,8 @@ class AsyncImagesEdits:
         Args:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
-            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            image: (required) The image to edit, or a list of up to 16 images, each a PNG, WEBP or JPEG
+                file smaller than 50 MB. 1 to 16 items.
             n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
                 default is 1.
             size: The size of the edited images, such as `1024x1024`.
@@ -1458,7 +1462,7 @@ class AsyncImagesEdits:
         *,
         model: str,
         prompt: str,
-        image: ImageInput,
+        image: ImageInput | Sequence[ImageInput],
         n: int | None = None,
         size: str | None = None,
         quality: Literal["auto", "high", "medium", "low", "standard"] | None = None,
@@ -1486,7 +1490,8 @@ class AsyncImagesEdits:
         Args:
             model: (required) The model that edits the image, for example `openai/gpt-image-1`.
             prompt: (required) A text description of the change to make.
-            image: (required) The image to edit, a PNG, WEBP or JPEG file smaller than 50 MB.
+            image: (required) The image to edit, or a list of up to 16 images, each a PNG, WEBP or JPEG
+                file smaller than 50 MB. 1 to 16 items.
             n: How many edited images to create, from 1 to 10. Range: 1 to 10. The server's
                 default is 1.
             size: The size of the edited images, such as `1024x1024`.

@@ -26,8 +26,10 @@ _LIST_SUFFIX = "[]"
 
 @dataclass(frozen=True)
 class Form:
+    """`files`: each file field's part, or the parts of a list of files (`name[]` parts)."""
+
     fields: dict[str, Any]
-    files: dict[str, FormPart]
+    files: dict[str, FormPart | list[FormPart]]
 
 
 def _types(schema: dict[str, Any]) -> set[str]:
@@ -87,9 +89,19 @@ def read(schema_name: str, parts: list[FormPart], file_fields: set[str]) -> Form
     """The fields and files of a form; a repeated field or a misplaced file is an error."""
     known = _properties(schema_name)
     fields: dict[str, Any] = {}
-    files: dict[str, FormPart] = {}
+    files: dict[str, FormPart | list[FormPart]] = {}
     listed: set[str] = set()
     for part in parts:
+        base = part.name.removesuffix(_LIST_SUFFIX)
+        if part.name.endswith(_LIST_SUFFIX) and base in file_fields:
+            # One file of a list: orq-ai-sdk sends a list of files as `name[]` file parts.
+            if part.filename is None:
+                raise InvalidRequestError(base, "must be uploaded files, not text fields")
+            found = files.setdefault(base, [])
+            if not isinstance(found, list):
+                raise InvalidRequestError(base, "is sent both as one file and as name[] parts")
+            found.append(part)
+            continue
         if part.name.endswith(_LIST_SUFFIX) and part.filename is None:
             name = part.name.removesuffix(_LIST_SUFFIX)
             if name in fields and name not in listed:

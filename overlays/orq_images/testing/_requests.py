@@ -50,7 +50,7 @@ def _invalid(exc: InvalidRequestError) -> RequestError:
 @dataclass(frozen=True)
 class Parsed:
     fields: Any
-    files: dict[str, FormPart]
+    files: dict[str, FormPart | list[FormPart]]
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,14 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
         given = {**parsed.fields, **parsed.files} if parsed.files else parsed.fields
         fields = validator(operation.request_schema, caller=False)(given, "")
         uploads = {name: fields.pop(name) for name in operation.file_fields if name in fields}
-        upload = next(iter(uploads.values()), None)
-        source = None
-        for name, part in uploads.items():
-            source = _read_image(part, name, operation.files[name])
+        upload = source = None
+        for name, given in uploads.items():
+            parts = _files(given, name, operation.files[name])
+            for index, part in enumerate(parts):
+                field = f"{name}[{index}]" if isinstance(given, list) else name
+                picture = _read_image(part, field, operation.files[name])
+                if upload is None:  # the first image is the one drawn from
+                    upload, source = part, picture
         # Sizes of uploads answer to a fixed list; a generation names any WIDTHxHEIGHT.
         width, height = _size(fields.get("size"), allow_any=not operation.file_fields)
     except InvalidRequestError as exc:
@@ -112,6 +116,16 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
         n=fields.get("n") or 1,
         response_format=fields.get("response_format") or "url",
     )
+
+
+def _files(given: FormPart | list[FormPart], name: str, rule: FileRule) -> list[FormPart]:
+    if not isinstance(given, list):
+        return [given]
+    if not rule.takes_list:
+        raise InvalidRequestError(name, "takes one file, not a list of name[] parts")
+    if rule.max_items is not None and len(given) > rule.max_items:
+        raise InvalidRequestError(name, f"takes at most {rule.max_items} images, got {len(given)}")
+    return given
 
 
 def _read_image(upload: FormPart, field: str, rule: FileRule) -> _png.Picture | None:

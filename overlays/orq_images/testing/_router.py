@@ -23,10 +23,11 @@ _BEARER = re.compile(r"^bearer\s+(\S+)\s*$", re.IGNORECASE)
 _FILES = "/files/"
 
 
-def _uploads(files: Mapping[str, FormPart]) -> tuple[UploadedFile, ...]:
+def _uploads(files: Mapping[str, FormPart | list[FormPart]]) -> tuple[UploadedFile, ...]:
     return tuple(
         UploadedFile(name, part.filename or "", part.content_type, len(part.value))
-        for name, part in files.items()
+        for name, given in files.items()
+        for part in (given if isinstance(given, list) else [given])
     )
 
 
