@@ -106,6 +106,13 @@ def _run_generator(spec_json: Path, templates: Path, output: Path, config: Path)
         raise SystemExit("openapi-python-client failed or warned; generated/ left unchanged")
 
 
+def _class_names(config: Path) -> dict[str, str]:
+    """generator-config.yaml's class_overrides, as schema name -> class name."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    overrides = settings.get("class_overrides") or {}
+    return {name: entry["class_name"] for name, entry in overrides.items() if "class_name" in entry}
+
+
 def _post_hooks(config: Path) -> list[str]:
     settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     hooks = settings.get("post_hooks", [])
@@ -147,9 +154,8 @@ def build(destination: Path, spec_path: Path = SPEC, config: Path = CONFIG) -> P
         scratch = Path(scratch_dir)
         spec_json = scratch / "openapi.prepared.json"
         prepared = prepare(spec)
-        spec_json.write_text(
-            json.dumps(prepare_for_generator(prepared), indent=1), encoding="utf-8"
-        )
+        for_generator = prepare_for_generator(prepared, _class_names(config))
+        spec_json.write_text(json.dumps(for_generator, indent=1), encoding="utf-8")
         templates = scratch / "templates"
         write_patched_templates(templates)
         package = destination / PACKAGE

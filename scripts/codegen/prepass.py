@@ -13,6 +13,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from codegen.surface import SurfaceError, model_annotations
 from codegen.unions import UnionError, explicit_discriminators
 
 Schema = dict[str, Any]
@@ -20,80 +21,6 @@ Schema = dict[str, Any]
 
 class PrepassError(RuntimeError):
     """The spec has a shape a rewrite does not know how to handle."""
-
-
-def _pascal(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
-
-
-def _object_properties(spec: Schema) -> Iterator[tuple[str, str, Schema]]:
-    for schema_name, schema in spec["components"]["schemas"].items():
-        for prop_name, prop in schema.get("properties", {}).items():
-            yield schema_name, prop_name, prop
-
-
-def _same_values(one: Schema, other: Schema) -> bool:
-    return one.get("type") == other.get("type") and one.get("enum") == other.get("enum")
-
-
-def _enum_name(schema_name: str, prop_name: str, enum: Schema, taken: dict[str, Schema]) -> str:
-    """The field's own name (`Quality`) unless a different schema has it; then the schema's
-    and the field's (`CreateImageEditRequestQuality`). Enums with the same values share a
-    name. Either can be renamed in generator-config.yaml (`class_overrides`)."""
-    for name in (_pascal(prop_name), schema_name + _pascal(prop_name)):
-        if name not in taken or _same_values(taken[name], enum):
-            return name
-    raise PrepassError(
-        f"{schema_name}.{prop_name}: the names {_pascal(prop_name)!r} and {name!r} for its "
-        f"enum are both taken by other schemas; rename one of those in openapi.yaml"
-    )
-
-
-def hoist_nullable_enums(spec: Schema) -> Schema:
-    """Defect: `type: [string, "null"]` with an `enum` makes the generator emit one
-    identical enum class per type in the list (`..._type_1`, `..._type_2_type_1`, ...),
-    and drops `None` from the accepted values when `null` is missing from the list.
-
-    Rewrite: the enum becomes a named component (`Background`, `Quality`, ...; see
-    _enum_name when two fields share a name) and the property
-    `anyOf: [{$ref: that}, {type: "null"}]`, which the generator turns into one enum
-    class and an `Enum | None` attribute.
-    """
-    out = copy.deepcopy(spec)
-    schemas = out["components"]["schemas"]
-    hoisted: dict[str, Schema] = {}
-    for schema_name, prop_name, prop in list(_object_properties(out)):
-        types = prop.get("type")
-        if "enum" not in prop or not isinstance(types, list):
-            continue
-        non_null = [t for t in types if t != "null"]
-        if "null" not in types or len(non_null) != 1:
-            raise PrepassError(
-                f"{schema_name}.{prop_name}: only `type: [T, 'null']` enums are handled, "
-                f"got {types}"
-            )
-        if None not in prop["enum"]:
-            raise PrepassError(
-                f"{schema_name}.{prop_name}: a nullable enum must list null among its values"
-            )
-        enum_schema: Schema = {
-            "type": non_null[0],
-            "enum": [value for value in prop["enum"] if value is not None],
-            "description": prop.get("description", ""),
-        }
-        name = _enum_name(schema_name, prop_name, enum_schema, {**schemas, **hoisted})
-        if name not in schemas:
-            hoisted.setdefault(name, enum_schema)
-        replacement: Schema = {
-            "anyOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": "null"}],
-        }
-        for keep in ("description", "default"):
-            if keep in prop:
-                replacement[keep] = prop[keep]
-        schema_props = schemas[schema_name]["properties"]
-        schema_props[prop_name] = replacement
-    schemas.update(hoisted)
-    return out
 
 
 def order_unions(spec: Schema) -> Schema:
@@ -197,6 +124,40 @@ def prepare(spec: Schema) -> Schema:
     return order_unions(spec)
 
 
-def prepare_for_generator(spec: Schema) -> Schema:
-    """The prepared spec (see `prepare`) as openapi-python-client is to read it."""
-    return hoist_nullable_enums(response_models_only(spec))
+def typed_by_the_surface(spec: Schema, class_names: dict[str, str]) -> Schema:
+    """Defect: the generator types fields by its own mapping (an enum class per type of a
+    nullable enum, `None` dropped when `null` is missing from the list, `Unset`), beside
+    the one codegen/surface.py keeps for requests.
+
+    Rewrite: each object schema carries `x-python-types`, the annotation of each field by
+    surface.py's mapping, which the model template writes; enum values are in those
+    annotations (`Literal[...]`), so they are dropped here and the generator writes no
+    enum module.
+    """
+    out = copy.deepcopy(spec)
+    schemas: dict[str, Schema] = out["components"]["schemas"]
+    annotations = model_annotations(spec, list(schemas), class_names)
+    for name, fields in annotations.items():
+        schemas[name]["x-python-types"] = fields
+    _drop_values(schemas)
+    return out
+
+
+def _drop_values(node: object) -> None:
+    if isinstance(node, dict):
+        for key in ("enum", "const"):
+            node.pop(key, None)
+        for value in node.values():
+            _drop_values(value)
+    elif isinstance(node, list):
+        for item in node:
+            _drop_values(item)
+
+
+def prepare_for_generator(spec: Schema, class_names: dict[str, str]) -> Schema:
+    """The prepared spec (see `prepare`) as openapi-python-client is to read it.
+    `class_names` are generator-config.yaml's class_overrides, by schema name."""
+    try:
+        return typed_by_the_surface(response_models_only(spec), class_names)
+    except SurfaceError as exc:
+        raise PrepassError(str(exc)) from None

@@ -112,11 +112,36 @@ class Namespace:
         yield self
 
 
-class _Types:
-    """Python annotations and docs for the schemas of one spec."""
+@dataclass(frozen=True)
+class Spelling:
+    """How the annotations of one side spell what differs between requests and responses."""
 
-    def __init__(self, spec: Schema) -> None:
+    object: str  # a named object: "{}Param" (a TypedDict) or "{}" (a model class)
+    array: str
+    mapping: str
+    binary: str
+
+
+# What a caller passes: any sequence or mapping, an object as its TypedDict, a file as
+# any of the upload inputs.
+REQUEST = Spelling("{}Param", "Sequence[{}]", "Mapping[str, {}]", "ImageInput")
+# What a response model holds, as from_dict builds it.
+RESPONSE = Spelling("{}", "list[{}]", "dict[str, {}]", "File")
+
+
+class _Types:
+    """Python annotations and docs for the schemas of one spec: the one mapping from JSON
+    Schema to Python types, for the keywords and TypedDicts and for the response models."""
+
+    def __init__(
+        self,
+        spec: Schema,
+        spelling: Spelling = REQUEST,
+        class_names: dict[str, str] | None = None,
+    ) -> None:
         self.schemas: dict[str, Schema] = spec["components"]["schemas"]
+        self.spelling = spelling
+        self.class_names = class_names or {}  # generator-config.yaml's class_overrides
         self.param_objects: dict[str, None] = {}  # object components a request reaches, in order
 
     def is_object(self, name: str) -> bool:
@@ -132,7 +157,7 @@ class _Types:
                 if name not in self.param_objects:
                     self.param_objects[name] = None
                     self.object_params(name)
-                return f"{name}Param"
+                return self.spelling.object.format(self.class_names.get(name, name))
             return self.annotation(self.schemas[name], name)  # an enum, array or scalar
         for union in ("anyOf", "oneOf"):
             if union in schema:
@@ -148,15 +173,16 @@ class _Types:
         if isinstance(types, list):
             return " | ".join(self.annotation({**schema, "type": t}, where) for t in types)
         if types == "string":
-            return "ImageInput" if schema.get("format") == "binary" else "str"
+            return self.spelling.binary if schema.get("format") == "binary" else "str"
         if types in ("integer", "number", "boolean", "null"):
             return {"integer": "int", "number": "float", "boolean": "bool", "null": "None"}[types]
         if types == "array":
-            return f"Sequence[{self.annotation(schema.get('items', {}), where + '[]')}]"
+            items = self.annotation(schema.get("items", {}), where + "[]")
+            return self.spelling.array.format(items)
         if types == "object" and "properties" not in schema:
             extra = schema.get("additionalProperties", True)
             value = self.annotation(extra, where + ".*") if isinstance(extra, dict) else "Any"
-            return f"Mapping[str, {value}]"
+            return self.spelling.mapping.format(value)
         if not schema or (
             types is None and "type" not in schema and not set(schema) - {"description"}
         ):
@@ -373,6 +399,22 @@ def _environment() -> Environment:
 
 def _docstring_text(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def model_annotations(
+    spec: Schema, names: list[str], class_names: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """The annotation of each field of the response models `names`, by schema and field:
+    the model template writes these, so requests and responses are typed by one mapping."""
+    types = _Types(spec, RESPONSE, class_names)
+    return {
+        name: {
+            field: types.annotation(prop, f"{name}.{field}")
+            for field, prop in types.schemas[name].get("properties", {}).items()
+        }
+        for name in names
+        if types.is_object(name)
+    }
 
 
 def render(spec: Schema) -> dict[str, str]:

@@ -69,20 +69,41 @@ def test_the_config_takes_effect(fresh: Path, tmp_path: Path) -> None:
     )
     assert formatted.returncode == 0, formatted.stdout  # the post-hooks ran
 
-    # literal_enums: an enum of a response is a Literal type
+    # class_overrides: a model renamed, and every annotation naming it follows
+    config = yaml.safe_load((ROOT / "generator-config.yaml").read_text())
+    config["class_overrides"] = {
+        "GenerationUsage": {"class_name": "ImageUsage", "module_name": "image_usage"}
+    }
+    edited = tmp_path / "config.yaml"
+    edited.write_text(yaml.safe_dump(config))
+    renamed = generate.build(tmp_path / "out", config=edited)
+    assert "class ImageUsage:" in (renamed / "models/image_usage.py").read_text()
+    assert "usage: ImageUsage | None = None" in (renamed / "models/image_response.py").read_text()
+
+
+def test_response_fields_are_typed_by_the_surfaces_mapping(tmp_path: Path) -> None:
+    """One mapping types requests and responses: an enum of a response is a Literal in
+    the model's annotation, with no enum module of the generator's."""
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     response = spec["components"]["schemas"]["ImageVariationResponse"]
     response["properties"]["background"] = {
-        "type": "string",
-        "enum": ["transparent", "opaque"],
+        "type": ["string", "null"],
+        "enum": ["transparent", "opaque", None],
         "description": "The background the images were drawn with.",
+    }
+    response["properties"]["sizes"] = {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "integer"}},
+        "description": "Sizes by name.",
     }
     edited = tmp_path / "openapi.yaml"
     edited.write_text(yaml.safe_dump(spec, sort_keys=False))
-    enum = (
-        generate.build(tmp_path / "out", edited) / "models/image_variation_response_background.py"
-    )
-    assert "ImageVariationResponseBackground = Literal[" in enum.read_text()
+    package = generate.build(tmp_path / "out", edited)
+    model = (package / "models/image_variation_response.py").read_text()
+    assert 'background: Literal["transparent", "opaque"] | None = None' in model
+    assert "sizes: dict[str, list[int]] | None = None" in model
+    assert "data: list[Image]" in model
+    assert sorted(p.name for p in (package / "models").glob("*background*")) == []
 
 
 def test_the_ruff_hooks_are_the_configs(fresh: Path, tmp_path: Path) -> None:
@@ -109,12 +130,10 @@ def test_a_template_patch_fails_loudly_when_the_generator_moved(
 
 
 def test_the_prepass_fails_loudly_on_a_shape_it_does_not_know() -> None:
-    spec = {
-        "components": {
-            "schemas": {
-                "X": {"properties": {"mode": {"type": ["string", "null"], "enum": ["a", "b"]}}}
-            }
-        }
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    spec["components"]["schemas"]["Image"]["properties"]["box"] = {
+        "type": "object",
+        "properties": {"x": {"type": "integer"}},
     }
-    with pytest.raises(prepass.PrepassError, match=r"X\.mode: a nullable enum must list null"):
-        prepass.hoist_nullable_enums(spec)
+    with pytest.raises(prepass.PrepassError, match=r"^Image\.box: an inline object"):
+        prepass.prepare_for_generator(prepass.prepare(spec), {})

@@ -17,7 +17,7 @@ class Image(ImageFile):
     """ The image file encoded as base64, when `response_format` is `b64_json`. """
     url: str | None = None
     """ Where to download the image, when `response_format` is `url`. """
-    revised_prompt: None | str = None
+    revised_prompt: str | None = None
     """ The prompt the model actually drew from, if it rewrote yours. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields of the body that the spec does not name, as they came."""
