@@ -14,6 +14,7 @@ from benchmarks import payloads, timing
 from benchmarks.contenders import (
     Contender,
     OpenAIAiohttp,
+    OpenAISdk,
     OrqAiSdk,
     OrqImages,
     OrqImagesAiohttp,
@@ -30,7 +31,11 @@ UPLOAD_TARGET = 1.10
 AIOHTTP_TARGET = 2.0  # the aiohttp path, against raw aiohttp
 IN_FLIGHT = (1, 32, 256, 1024)
 AIOHTTP_TARGETED = (32, 256, 1024)
-SLOW_ABOVE = 32  # orq-ai-sdk takes seconds per round past this many in flight: left out
+# Past this many in flight a round is at least one call per task: the SDKs on httpx2
+# that are not targets (openai, orq-ai-sdk) would take seconds a round, and are left
+# out, and fewer rounds are run.
+SLOW_ABOVE = 32
+ROUNDS_ABOVE = 5
 THREADS = 8
 
 
@@ -171,8 +176,8 @@ def async_cpu(
     """Generations on one async client with 1, 32, 256 and 1024 calls in flight.
 
     The aiohttp path is held to raw aiohttp and to openai on aiohttp; everything
-    else to raw httpx2. Past 256 in flight each round is at least one call per
-    task, so fewer rounds keep the case short.
+    else to raw httpx2. Past SLOW_ABOVE in flight each round is at least one call per
+    task, so fewer rounds and contenders keep the case short.
     """
     rows = []
     for in_flight in IN_FLIGHT:
@@ -181,10 +186,10 @@ def async_cpu(
             return {
                 cls.name: cls(url, asynchronous=True)
                 for cls in contenders
-                if cls.has_async and not (cls is OrqAiSdk and in_flight > SLOW_ABOVE)
+                if cls.has_async and not (cls in (OrqAiSdk, OpenAISdk) and in_flight > SLOW_ABOVE)
             }
 
-        these = rounds if in_flight <= SLOW_ABOVE else max(rounds // 2 + 1, 1)
+        these = rounds if in_flight <= SLOW_ABOVE else min(rounds, ROUNDS_ABOVE)
         results = _compare_async(open_all, rounds=these, budget_s=budget_s, in_flight=in_flight)
         case = f"generations, async, {in_flight} in flight"
         case_rows = _cpu_rows(case, results, ASYNC_TARGET)

@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Threads: {cases.THREADS} threads share one sync client.",
         "Uploads: the same PNG bytes, posted by raw httpx2 with files= and by orq_images.",
         "Async: one async client, the given number of calls awaited at once; past "
-        f"{cases.SLOW_ABOVE} in flight each task makes at least one call a round, in half "
-        "the rounds, and orq-ai-sdk (seconds a round) is left out.",
+        f"{cases.SLOW_ABOVE} in flight each task makes at least one call a round, in "
+        f"{cases.ROUNDS_ABOVE} rounds, and openai on httpx2 and orq-ai-sdk (seconds a "
+        "round, and no target) are left out.",
         "HTTP/2: prior knowledge over plain TCP (h2c), all calls multiplexed on one "
         "connection; ratios to raw httpx2 over HTTP/1.1.",
         "Cold start: CPU time of a fresh `python -c` doing the import and one call, "
