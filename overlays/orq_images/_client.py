@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import (
     AbstractAsyncContextManager,
     AbstractContextManager,
@@ -28,6 +28,7 @@ import httpx2
 
 from . import _own_http as own_http
 from ._aiohttp_transport import DefaultAioHttpClient
+from ._api_key import ApiKey
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -150,7 +151,7 @@ class _BaseClient(Generic[HttpT]):
 
     def __init__(
         self,
-        api_key: str | None = None,
+        api_key: str | Callable[[], str] | None = None,
         *,
         server_url: str | None = None,
         timeout_ms: float | None = None,
@@ -167,7 +168,9 @@ class _BaseClient(Generic[HttpT]):
         """Make a client; every option of both clients, documented once.
 
         Args:
-            api_key: your orq.ai API key. Default: the ORQ_API_KEY environment variable.
+            api_key: your orq.ai API key, or a function that returns it, called as each
+                attempt is sent (to rotate keys). Default: the ORQ_API_KEY environment
+                variable. Never shown: not in reprs, errors, logs or tracebacks' locals.
             server_url: the API's base URL. Default: the ORQ_BASE_URL environment
                 variable, else the first server openapi.yaml names (orq.ai's API).
             timeout_ms: the most one attempt may take, from connecting to the last byte
@@ -200,6 +203,8 @@ class _BaseClient(Generic[HttpT]):
             async_client: orq-ai-sdk's name for the async client: an httpx2.AsyncClient,
                 Orq's async_http_client or AsyncOrq's http_client.
         """
+        key = ApiKey(api_key)
+        del api_key  # from here on, no frame of the SDK holds the key bare (see _api_key.py)
         http_client, async_http_client = http_clients(  # type: ignore[assignment]
             sends_async=self._sends_async,
             http_client=http_client,
@@ -209,7 +214,7 @@ class _BaseClient(Generic[HttpT]):
         )
         self._strict = _strict(strict_response_validation)
         self._settings = make_settings(
-            api_key=api_key,
+            api_key=key,
             server_url=server_url,
             timeout=DEFAULT_TIMEOUT if timeout_ms is None else timeout_from_ms(timeout_ms),
             retry_config=retry_config,
@@ -227,7 +232,11 @@ class _BaseClient(Generic[HttpT]):
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(server_url={self._settings.base_url!r})"
+        # Also for a client whose construction failed: tracebacks rendered with their
+        # locals show it (as `self` of __init__).
+        settings: ClientSettings | None = getattr(self, "_settings", None)
+        shown = "" if settings is None else f"server_url={settings.base_url!r}"
+        return f"{type(self).__name__}({shown})"
 
     def _closed_error(self) -> OrqError:
         return OrqError(

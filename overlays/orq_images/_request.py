@@ -23,6 +23,7 @@ from typing import Any, TypeGuard
 
 import httpx2
 
+from ._api_key import KEY_EXTENSION
 from ._exceptions import (
     APIResponseValidationError,
     InvalidRequestError,
@@ -33,7 +34,7 @@ from ._images import Fetcher, ImageFile
 from ._legacy import upgrade_legacy_shapes
 from ._retry import RETRY_EXTENSION, RetryConfig, retry_after_seconds
 from ._schema import response_validator, validator
-from ._settings import ClientSettings, check_base_url
+from ._settings import SDK_HEADERS, ClientSettings, check_base_url
 from ._spec import FileRule, Operation, load_spec, operations
 
 
@@ -111,11 +112,9 @@ _SET_BY_SDK = frozenset(
 RawHeaders = list[tuple[bytes, bytes]]
 
 
-def _headers(
-    settings: ClientSettings, client_headers: httpx2.Headers, url: httpx2.URL
-) -> RawHeaders:
-    """Every header of a request but its body's own, as raw pairs: Host (the client's, if
-    it sets one), the client's defaults, then the SDK's key, Accept and User-Agent.
+def _headers(client_headers: httpx2.Headers, url: httpx2.URL) -> RawHeaders:
+    """Every header of a request but its body's own and the key's, as raw pairs: Host (the
+    client's, if it sets one), the client's defaults, then the SDK's Accept and User-Agent.
 
     httpx2 adds no header to a request built around a stream, not even Host, and it
     takes raw pairs in one pass, where setting headers one by one searches the list
@@ -128,7 +127,7 @@ def _headers(
             pairs[0] = pair
         elif name not in _SET_BY_SDK:
             pairs.append(pair)
-    pairs += settings.sdk_headers
+    pairs += SDK_HEADERS
     return pairs
 
 
@@ -177,12 +176,16 @@ def build_request(
         stream, body_headers = _multipart_body(body, files, operation)
     else:
         stream, body_headers = _json_body(body)
-    headers = _headers(settings, client_headers, url)
+    headers = _headers(client_headers, url)
     headers += body_headers
     request = httpx2.Request(operation.method, url, headers=headers, stream=stream)
+    # The key becomes the Authorization header as each attempt is sent (see _api_key.py).
+    extensions[KEY_EXTENSION] = settings.api_key
     if options.get("http_headers"):
         _check_headers(options["http_headers"])
         request.headers.update(options["http_headers"])
+        if "authorization" in request.headers:  # the caller's own, for this call
+            del extensions[KEY_EXTENSION]
     request.extensions = extensions
     return request
 

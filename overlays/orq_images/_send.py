@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
+from ._api_key import KEY_EXTENSION
 from ._cookies import take_back
 from ._exceptions import OrqError
 from ._httpx2_internals import set_body
@@ -456,6 +457,7 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
         within = ATTEMPT_DEADLINE.set(action.deadline)
         try:
             if isinstance(action, Send):
+                _authorize(action.request)
                 upload = action.request.stream
                 if isinstance(upload, _UploadWithDeadline):
                     upload.capped_sockets = capped_sockets
@@ -487,6 +489,13 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
         steps.close()
     assert steps.answer is not None
     return steps.answer
+
+
+def _authorize(request: httpx2.Request) -> None:
+    """Give an API request the key's header, as this attempt is sent (see _api_key.py)."""
+    key = request.extensions.get(KEY_EXTENSION)
+    if key is not None:
+        key.authorize(request)
 
 
 def _receive(action: Receive) -> None:
@@ -530,7 +539,11 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
             return None
         if isinstance(action, Resolve):
             return await _alookup_within(action)
-        request = action.request if isinstance(action, Send) else action.response.request
+        if isinstance(action, Send):
+            request = action.request
+            _authorize(request)
+        else:
+            request = action.response.request
         pinned = PINNED.set(request.extensions.get(PIN_EXTENSION))
         try:
             async with asyncio.timeout(action.deadline.remaining()):

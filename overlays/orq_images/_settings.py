@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import httpx2
 
+from ._api_key import ApiKey
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError, OrqError
 from ._retry import RetryConfig, is_orq_ai_sdk_retry_config
 from ._spec import default_base_url
@@ -24,6 +24,8 @@ from ._version import __version__
 DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 USER_AGENT = f"orq-images/{__version__} python"
+# The headers the SDK sets on each API request besides the key (see _api_key.py).
+SDK_HEADERS = ((b"Accept", b"application/json"), (b"User-Agent", USER_AGENT.encode("ascii")))
 _MAX_PORT = 65535
 
 
@@ -35,40 +37,12 @@ class ClientSettings:
     API responses and image downloads alike.
     """
 
-    api_key: str = field(repr=False)
+    api_key: ApiKey = field(repr=False)
     base_url: str
     timeout: httpx2.Timeout
     retry: RetryConfig
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     allow_link_local_urls: bool = False
-
-    @cached_property
-    def sdk_headers(self) -> tuple[tuple[bytes, bytes], ...]:
-        """The headers the SDK sets on each API request, encoded once (kept out of repr)."""
-        return (
-            (b"Authorization", f"Bearer {self.api_key}".encode("ascii")),
-            (b"Accept", b"application/json"),
-            (b"User-Agent", USER_AGENT.encode("ascii")),
-        )
-
-
-def check_api_key(key: str) -> str:
-    """The key without surrounding whitespace; refuses one a header cannot carry."""
-    if not isinstance(key, str):
-        raise OrqError(f"api_key must be a string, got {type(key).__name__}")
-    key = key.strip()
-    for position, char in enumerate(key, start=1):
-        if char < " " or char == "\x7f":
-            raise OrqError(
-                f"the API key contains a control character (code {ord(char)}) at position "
-                f"{position} of {len(key)}; check how it was read or pasted"
-            )
-        if not char.isascii():
-            raise OrqError(
-                f"the API key contains a non-ASCII character at position {position} "
-                f"of {len(key)}; check how it was read or pasted"
-            )
-    return key
 
 
 def check_base_url(value: object, what: str = "server_url") -> str:
@@ -129,18 +103,14 @@ def _safe(text: str) -> str:
 
 def make_settings(
     *,
-    api_key: str | None,
+    api_key: ApiKey,
     server_url: str | None,
     timeout: httpx2.Timeout,
     retry_config: RetryConfig | None,
     max_response_bytes: int,
     allow_link_local_urls: bool,
 ) -> ClientSettings:
-    key = api_key or os.environ.get("ORQ_API_KEY", "")
-    if isinstance(key, str) and not key.strip():
-        raise OrqError(
-            "no API key: pass Orq(api_key=...) or set the ORQ_API_KEY environment variable"
-        )
+    api_key.check()
     if server_url is not None:
         base_url = check_base_url(server_url)
     elif os.environ.get("ORQ_BASE_URL", "").strip():
@@ -164,7 +134,7 @@ def make_settings(
             "max_response_bytes", f"must be positive, got {max_response_bytes}"
         )
     return ClientSettings(
-        api_key=check_api_key(key),
+        api_key=api_key,
         base_url=base_url,
         timeout=timeout,
         retry=retry_config or RetryConfig(),
