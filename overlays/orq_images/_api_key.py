@@ -11,11 +11,18 @@ key is wrapped in an `ApiKey`, whose repr and str hide it, from the first line o
 the client's constructor on; it becomes the Authorization header in the send step
 of each attempt (`authorize`), and the functions that handle it bare return
 before any error about it is raised.
+
+Over HTTP/2 (an `http_client` with http2=True), h2 marks the header never-indexed,
+so hpack's DEBUG lines show its value as SENSITIVE_REDACTED; but hpack also logs
+each encoded header block, which decodes back to the key. Those lines keep their
+place in the log with the block's size instead (`_HiddenHeaderBlocks`), for every
+hpack encoder of the process: any block may carry some credential.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 from collections.abc import Callable
 
@@ -29,6 +36,21 @@ KEY_EXTENSION = "orq_images.api_key"
 """The request extension holding the ApiKey whose header each attempt gets."""
 
 _MISSING = "no API key: pass Orq(api_key=...) or set the ORQ_API_KEY environment variable"
+
+
+class _HiddenHeaderBlocks(logging.Filter):
+    """hpack's "Encoded header block to <bytes>" DEBUG line, with the bytes' size only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.msg == "Encoded header block to %s" and isinstance(args, tuple) and args:
+            block = args[0]
+            size = len(block) if isinstance(block, bytes) else "some"
+            record.args = (f"<{size} bytes, not shown: they may hold credentials>",)
+        return True
+
+
+logging.getLogger("hpack.hpack").addFilter(_HiddenHeaderBlocks())
 
 
 class ApiKey:

@@ -8,8 +8,11 @@ import logging
 import traceback
 
 import attrs
+import hpack
+import httpx2
 import pytest
 
+from benchmarks.server import BenchServer
 from orq_images import Orq, OrqError, RetryConfig
 from tests.conftest import API_KEY
 from tests.faults.conftest import Call
@@ -164,3 +167,28 @@ def test_no_traceback_of_a_refused_client_shows_the_key(options: dict[str, objec
     with pytest.raises(OrqError) as caught:
         Orq(api_key=API_KEY, **options)  # type: ignore[arg-type]
     assert API_KEY not in traceback_with_locals(caught.value)
+
+
+def test_http2_debug_logs_do_not_reveal_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    # hpack logs each header block it encodes; decoded, one would give the key back.
+    with BenchServer() as server, httpx2.Client(http1=False, http2=True) as http:
+        orq = Orq(server_url=server.url, http_client=http, retry_config=RETRY_FAST)
+        with caplog.at_level(logging.DEBUG):
+            for _ in range(3):
+                orq.router.images.generations.create(prompt="a fox", model="m/m")
+            assert http.get(server.url + "/v2/router/images/generations").http_version == "HTTP/2"
+    blocks = [
+        record.args[0]
+        for record in caplog.records
+        if record.name == "hpack.hpack" and record.msg.startswith("Encoded header block")
+    ]
+    assert len(blocks) == 4  # every request's headers were encoded and logged
+    decoder = hpack.Decoder()
+    decoded = []
+    for block in blocks:
+        try:
+            decoded += decoder.decode(block) if isinstance(block, bytes) else [block]
+        except hpack.HPACKError:
+            decoded.append(block)
+    assert API_KEY not in repr(decoded)
+    assert API_KEY not in caplog.text
