@@ -2,39 +2,32 @@
 
 Each version is a Snapshot: its spec and the folders its packages load from, the
 hand-written `orq_images` as well as the generated package, so the report covers
-everything a user can import or call. The working tree's generated package is
-rebuilt from its openapi.yaml first: a spec edit shows even before
-`scripts/generate` was run. The report joins two views of the change:
+everything a user can import or call. The report joins two views of the change:
 
-- the spec diff (spec_diff.py): operations, parameters, schemas, fields and enum
-  values, each marked breaking or not;
+- the spec diff (spec_diff.py, on schemadiff's one comparison): operations,
+  parameters, bodies, responses and their fields, each marked breaking or not by
+  the rule that narrowing what users send, or widening what they read, breaks them;
 - the Python API diff (surface_diff.py, griffe): breaks in the packages' public
-  API, listed only where no breaking spec change already names the same thing, so
-  that what the generator alone changed (a class renamed in generator-config.yaml,
-  renumbered enum members) is reported without repeating the spec's lines.
+  API, listed only where no spec change already names the same thing, so that
+  what the generator alone changed (a class renamed in generator-config.yaml,
+  renumbered enum members) is reported without repeating the spec's lines, and a
+  spec change keeps the spec's verdict (a request enum's new value changes its
+  Python type, yet breaks no caller).
 
 The report is a Markdown list, one line per change, usable as a changelog entry.
 
-Exit status (of `scripts/generate` and of this module's command line):
+Exit status (of `scripts/generate` and of report_since.py's command line):
     0  nothing changed, or only non-breaking changes
     3  at least one breaking change
-
-Command line, to compare a git ref (e.g. the base branch of a pull request, or the
-last release tag) with the working tree:
-
-    PYTHONPATH=scripts .venv/bin/python -m codegen.api_report --since v0.1.0
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import subprocess
-import sys
 import tarfile
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,26 +71,16 @@ class Snapshot:
         """This tree's engine with `generated_package` as its generated part, and the
         spec that part carries."""
         view = layout.assemble(scratch, generated_package)
-        return cls(_read_spec(generated_package / RUNTIME_SPEC), (view,))
+        return cls(read_spec(generated_package / RUNTIME_SPEC), (view,))
 
     @classmethod
     def of_tree(cls, root: Path) -> Snapshot:
         """A project tree (a checkout, or a ref extracted by `tree_at`) as committed:
         its spec and its package, generated/ as it holds them."""
-        return cls(_read_spec(root / SPEC), tuple(root / folder for folder in TREE_FOLDERS))
-
-    @classmethod
-    def regenerated(cls, root: Path, scratch: Path) -> Snapshot:
-        """A project tree whose generated package is first rebuilt from its spec into
-        `scratch`: what users get from openapi.yaml as it stands."""
-        from codegen import generate  # noqa: PLC0415 - generate imports this module
-
-        package = generate.build(scratch / "generated", root / SPEC, root / CONFIG)
-        view = layout.assemble(scratch / "package", package, root / "overlays")
-        return cls(_read_spec(root / SPEC), (view,))
+        return cls(read_spec(root / SPEC), tuple(root / folder for folder in TREE_FOLDERS))
 
 
-def _read_spec(path: Path) -> Mapping[str, Any]:
+def read_spec(path: Path) -> Mapping[str, Any]:
     """A spec: openapi.yaml, or the JSON copy a generated package carries."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -130,8 +113,12 @@ class Report:
 
 def compare(old: Snapshot, new: Snapshot) -> Report:
     """What changed from `old` to `new`."""
-    specs = spec_diff.diff_specs(old.spec, new.spec)
-    explained = {change.key for change in specs.changes if change.breaking}
+    try:
+        specs = spec_diff.diff_specs(old.spec, new.spec, ("the earlier spec", "the spec"))
+    except spec_diff.SpecError as exc:
+        raise SystemExit(f"API change report: {exc}") from None
+    # The spec's line, and verdict, stand for what the generated code shows of it.
+    explained = {change.key for change in specs.changes}
     # A keyword of `create` is a request field: a field's spec change explains it.
     explained |= {change.key[-1:] for change in specs.changes if change.breaking}
     changes = list(specs.changes)
@@ -230,24 +217,3 @@ def tree_at(ref: str, destination: Path, cwd: Path = ROOT) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(destination, filter="data")
     return destination
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--since", required=True, help="git ref of the version to compare with")
-    parser.add_argument(
-        "--report", type=Path, default=REPORT, help=f"where to write it (default {REPORT})"
-    )
-    parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to report on")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="orq-api-report-") as scratch_dir:
-        scratch = Path(scratch_dir)
-        old = Snapshot.of_tree(tree_at(args.since, scratch / "base", cwd=args.tree))
-        new = Snapshot.regenerated(args.tree, scratch / "generated")
-        return publish(compare(old, new), args.report)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,30 +1,27 @@
 """What changed between two versions of openapi.yaml, as users of the SDK see it.
 
-Every model is a public class that users both construct (requests, test doubles)
-and read (responses), so the rules are the same wherever a schema is used:
+The comparison and its verdicts are schemadiff's (scripts/schemadiff/compare.py:
+narrowing what users send breaks them, so does widening what they read). This
+module words its Differences as report lines, named the way users meet them: a
+field by the schema, and so the Python class, that holds it
+(`CreateImageRequest.user`), a parameter or body by its operation. A change that
+several operations share (a schema they all use) is one line, listing where it is
+used, and breaking if it breaks any of them.
 
-- breaking: a removed operation, schema, field, parameter or enum value; a renamed
-  schema; a new required field or parameter; a field that became required; a
-  changed type; a narrowed range or length; a field that became optional in a
-  schema clients read (a response), since readers must now handle its absence;
-- not breaking: a new operation, schema, optional field or parameter, or enum
-  value; a widened range; a changed server default; a deprecation; a moved path.
-
-What only clients send (request bodies, parameters, schemas only requests use) is
-an input: widening it (a type that now also accepts null or another type, a wider
-range, more enum values) breaks no caller, narrowing it does. A schema that clients
-also read keeps every type change breaking.
+Beside the wire, the report sees the schemas' names, since each is a Python class:
+a schema added, removed, or renamed (same content, new name).
 
 Descriptions are documentation and are not reported.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from schemadiff.compare import Difference, compare, operations, show
+from schemadiff.shape import SpecError
 
 from codegen.api_change import Change, normalized
 
@@ -32,10 +29,9 @@ Spec = Mapping[str, Any]
 Schema = Mapping[str, Any]
 
 SCHEMA_REF = "#/components/schemas/"
-_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
-_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
 _DOC_KEYS = frozenset({"description", "title", "example", "examples"})
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+__all__ = ["SpecDiff", "SpecError", "diff_specs"]
 
 
 @dataclass
@@ -46,19 +42,8 @@ class SpecDiff:
 
 
 def _schemas(spec: Spec) -> Mapping[str, Schema]:
-    schemas: Mapping[str, Schema] = spec.get("components", {}).get("schemas", {})
+    schemas: Mapping[str, Schema] = (spec.get("components") or {}).get("schemas") or {}
     return schemas
-
-
-def _ref_name(ref: str) -> str:
-    return ref.removeprefix(SCHEMA_REF)
-
-
-def _resolve(spec: Spec, ref: str) -> Any:
-    node: Any = spec
-    for part in ref.removeprefix("#/").split("/"):
-        node = node.get(part.replace("~1", "/").replace("~0", "~"), {})
-    return node
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -72,46 +57,30 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(value)
 
 
-def _reachable_schemas(spec: Spec, root: Any) -> set[str]:
-    """Names of the component schemas `root` uses, directly or through other refs."""
-    found: set[str] = set()
-    pending = list(_refs(root))
-    seen: set[str] = set()
-    while pending:
-        ref = pending.pop()
-        if ref in seen or not ref.startswith("#/"):
-            continue
-        seen.add(ref)
-        if ref.startswith(SCHEMA_REF):
-            found.add(_ref_name(ref))
-        pending.extend(_refs(_resolve(spec, ref)))
-    return found
-
-
-def _operations(spec: Spec) -> dict[str, tuple[str, str, Mapping[str, Any]]]:
-    """operationId -> (METHOD, path, operation)."""
-    found: dict[str, tuple[str, str, Mapping[str, Any]]] = {}
-    for path, item in spec.get("paths", {}).items():
-        for method in _METHODS:
-            operation = item.get(method)
-            if operation is not None:
-                op_id = operation.get("operationId", f"{method.upper()} {path}")
-                found[op_id] = (method.upper(), path, operation)
-    return found
-
-
 def _usage(spec: Spec) -> dict[str, set[str]]:
     """Schema name -> where the operations use it ("createImage request", ...)."""
+    schemas = _schemas(spec)
     used: dict[str, set[str]] = {}
-    for op_id, (_, _, operation) in _operations(spec).items():
+    for op_id, operation in operations(spec).values():
         roots: list[tuple[str, Any]] = [(f"{op_id} request", operation.get("requestBody"))]
-        for status, response in operation.get("responses", {}).items():
-            kind = "response" if str(status).startswith("2") else "errors"
-            roots.append((f"{op_id} {kind}", response))
+        for status, response in (operation.get("responses") or {}).items():
+            roots.append((_label(op_id, f"response {status}"), response))
         for label, root in roots:
-            for name in _reachable_schemas(spec, root):
+            pending, seen = list(_refs(root)), set()
+            while pending:
+                name = pending.pop().removeprefix(SCHEMA_REF)
+                if name in seen or name not in schemas:
+                    continue
+                seen.add(name)
                 used.setdefault(name, set()).add(label)
+                pending.extend(_refs(schemas[name]))
     return used
+
+
+def _label(op_id: str, part: str) -> str:
+    if part.startswith("response "):
+        return f"{op_id} {'response' if part[9:].startswith('2') else 'errors'}"
+    return f"{op_id} request"
 
 
 def _without_docs(node: Any) -> Any:
@@ -134,265 +103,157 @@ def _find_renames(old: Mapping[str, Schema], new: Mapping[str, Schema]) -> dict[
     return renames
 
 
-def describe(schema: Schema, renames: Mapping[str, str] | None = None) -> str:
-    """A schema's type in a few words; with `renames`, old schema names become new ones."""
-    renames = renames or {}
-    if "$ref" in schema:
-        name = _ref_name(schema["$ref"])
-        return renames.get(name, name)
-    for key, joiner in (("anyOf", " | "), ("oneOf", " | "), ("allOf", " & ")):
-        if key in schema:
-            return "(" + joiner.join(describe(part, renames) for part in schema[key]) + ")"
-    types = schema.get("type", [])
-    parts: list[str] = []
-    for kind in [types] if isinstance(types, str) else types:
-        if kind == "array":
-            parts.append(f"array of {describe(schema.get('items', {}), renames)}")
-        elif kind == "object" and "properties" not in schema:
-            extra = schema.get("additionalProperties")
-            parts.append(
-                f"map of {describe(extra, renames)}" if isinstance(extra, Mapping) else "object"
-            )
-        elif "format" in schema and kind != "null":
-            parts.append(f"{kind} ({schema['format']})")
-        else:
-            parts.append(str(kind))
-    return " | ".join(parts) or "any"
+def _quoted(values: tuple[Any, ...]) -> str:
+    return ", ".join(f"`{show(value)}`" for value in values)
 
 
-def _alternatives(schema: Schema, renames: Mapping[str, str] | None = None) -> frozenset[str]:
-    """The types a value may have: the members of a union, or of a list of types."""
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            return frozenset(describe(part, renames) for part in schema[key])
-    types = schema.get("type")
-    if isinstance(types, list) and len(types) > 1:
-        return frozenset(describe({**schema, "type": kind}, renames) for kind in types)
-    return frozenset({describe(schema, renames)})
+def _split(text: str, joiner: str) -> set[str]:
+    return set(text.split(joiner)) - {"none", "any value"}
 
 
-def _listed(types: frozenset[str]) -> str:
-    return ", ".join(f"`{kind}`" for kind in sorted(types))
+def _member(difference: Difference) -> str:
+    return "parameter" if "parameter" in difference.place.part else "field"
 
 
-def _values(values: list[Any]) -> str:
-    return ", ".join(f"`{v}`" if isinstance(v, str) else f"`{json.dumps(v)}`" for v in values)
+def _operation(difference: Difference) -> str:
+    old, new = difference.old, difference.new
+    if "present" not in (old, new):
+        return f"now `{new}` (was `{old}`)"
+    done = "removed" if new == "absent" else "added"
+    return f"operation `{difference.place.operation}` {done}"
 
 
-class _Differ:
-    def __init__(self, old: Spec, new: Spec) -> None:
-        self.old, self.new = old, new
-        self.result = SpecDiff(renames=_find_renames(_schemas(old), _schemas(new)))
-        self.usage = _usage(old)
-        for name, labels in _usage(new).items():
-            self.usage.setdefault(name, set()).update(labels)
-        self.read_by_clients = {
-            name for name, labels in self.usage.items() if any(" response" in x for x in labels)
-        }
-
-    def add(self, breaking: bool, subject: str, description: str, key: tuple[str, ...]) -> None:
-        labels = self.usage.get(subject.split(".", 1)[0].split("[", 1)[0])
-        if labels:
-            description = f"{description} ({', '.join(sorted(labels))})"
-        self.result.changes.append(Change(breaking, subject, description, key))
-
-    def run(self) -> SpecDiff:
-        self.operations()
-        self.schemas()
-        return self.result
-
-    def operations(self) -> None:
-        old_ops, new_ops = _operations(self.old), _operations(self.new)
-        for op_id, (method, path, _) in old_ops.items():
-            if op_id not in new_ops:
-                self.add(True, op_id, f"operation `{method} {path}` removed", (normalized(op_id),))
-        for op_id, (method, path, _) in new_ops.items():
-            if op_id not in old_ops:
-                self.add(False, op_id, f"operation `{method} {path}` added", (normalized(op_id),))
-        for op_id, old_op in old_ops.items():
-            if op_id in new_ops:
-                self.operation(op_id, old_op, new_ops[op_id])
-
-    def operation(
-        self,
-        op_id: str,
-        old: tuple[str, str, Mapping[str, Any]],
-        new: tuple[str, str, Mapping[str, Any]],
-    ) -> None:
-        key = normalized(op_id)
-        if old[:2] != new[:2]:
-            self.add(False, op_id, f"now `{new[0]} {new[1]}` (was `{old[0]} {old[1]}`)", (key,))
-        self.parameters(op_id, old[2].get("parameters", []), new[2].get("parameters", []))
-        old_body, new_body = old[2].get("requestBody", {}), new[2].get("requestBody", {})
-        if new_body.get("required") and not old_body.get("required"):
-            self.add(True, op_id, "request body is now required", (key, "body"))
-        self.content(f"{op_id} request body", old_body, new_body, (key, "body"))
-        for status, old_response in old[2].get("responses", {}).items():
-            if not str(status).startswith("2"):
-                continue
-            new_response = new[2].get("responses", {}).get(status)
-            if new_response is None:
-                self.add(True, op_id, f"response {status} removed", (key,))
-            else:
-                self.content(f"{op_id} response {status}", old_response, new_response, (key,))
-
-    def content(
-        self, where: str, old: Mapping[str, Any], new: Mapping[str, Any], key: tuple[str, ...]
-    ) -> None:
-        old_media, new_media = old.get("content", {}), new.get("content", {})
-        for media, old_entry in old_media.items():
-            if media in new_media:
-                old_schema, new_schema = (
-                    old_entry.get("schema", {}),
-                    new_media[media].get("schema", {}),
-                )
-                self.compare(old_schema, new_schema, where, key)
-            else:
-                self.add(True, where, f"media type `{media}` removed", key)
-        for media in new_media:
-            if media not in old_media:
-                self.add(False, where, f"media type `{media}` added", key)
-
-    def parameters(
-        self, op_id: str, old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]
-    ) -> None:
-        def by_name(params: list[Mapping[str, Any]], spec: Spec) -> dict[str, Mapping[str, Any]]:
-            resolved = [_resolve(spec, p["$ref"]) if "$ref" in p else p for p in params]
-            return {f"{p.get('in')} {p.get('name')}": p for p in resolved}
-
-        old_params, new_params = by_name(old, self.old), by_name(new, self.new)
-        for name, param in old_params.items():
-            key = (normalized(op_id), normalized(param.get("name", "")))
-            where = f"{op_id} {name} parameter"
-            if name not in new_params:
-                self.add(True, where, "parameter removed", key)
-                continue
-            new_param = new_params[name]
-            if new_param.get("required") and not param.get("required"):
-                self.add(True, where, "parameter is now required", key)
-            self.compare(param.get("schema", {}), new_param.get("schema", {}), where, key)
-        for name, param in new_params.items():
-            if name not in old_params:
-                required = bool(param.get("required"))
-                kind = "required" if required else "optional"
-                key = (normalized(op_id), normalized(param.get("name", "")))
-                self.add(required, f"{op_id} {name} parameter", f"{kind} parameter added", key)
-
-    def schemas(self) -> None:
-        old, new = _schemas(self.old), _schemas(self.new)
-        renames = self.result.renames
-        for name in old:
-            if name in renames:
-                self.add(True, name, f"schema renamed to `{renames[name]}`", (normalized(name),))
-            elif name not in new:
-                self.add(True, name, "schema removed", (normalized(name),))
-            else:
-                self.compare(old[name], new[name], name, (normalized(name),))
-        for name in new:
-            if name not in old and name not in renames.values():
-                self.add(False, name, "schema added", (normalized(name),))
-
-    def sent_only(self, where: str) -> bool:
-        """Whether what `where` names is only ever sent by clients (a request body or
-        parameter, or a schema only requests use): there a wider type breaks no caller."""
-        root = re.split(r"[.\[<{]", where, maxsplit=1)[0]
-        if root.endswith((" request body", " parameter")):
-            return True
-        labels = self.usage.get(root, set())
-        return bool(labels) and all(label.endswith(" request") for label in labels)
-
-    def compare(self, old: Schema, new: Schema, where: str, key: tuple[str, ...]) -> None:
-        """Report how `old` became `new` at `where` (a schema, field, or body)."""
-        if describe(old, self.result.renames) != describe(new):
-            before, after = _alternatives(old, self.result.renames), _alternatives(new)
-            if before < after and self.sent_only(where):
-                self.add(False, where, f"now also accepts {_listed(after - before)}", key)
-            else:
-                changed = f"type changed from `{describe(old)}` to `{describe(new)}`"
-                narrowed = after < before and self.sent_only(where)
-                self.add(
-                    True,
-                    where,
-                    f"no longer accepts {_listed(before - after)}" if narrowed else changed,
-                    key,
-                )
-                return
-        if "$ref" in old:
-            return  # the referenced schema is compared under its own name
-        self.enum(old, new, where, key)
-        self.bounds(old, new, where, key)
-        if old.get("default") != new.get("default"):
-            self.add(
-                False,
-                where,
-                f"server default changed from `{json.dumps(old.get('default'))}` "
-                f"to `{json.dumps(new.get('default'))}`",
-                key,
-            )
-        if bool(old.get("deprecated")) != bool(new.get("deprecated")):
-            self.add(False, where, "deprecated" if new.get("deprecated") else "undeprecated", key)
-        self.properties(old, new, where, key)
-        for part, suffix in (("items", "[]"), ("additionalProperties", "{}")):
-            if isinstance(old.get(part), Mapping) and isinstance(new.get(part), Mapping):
-                self.compare(old[part], new[part], where + suffix, key)
-        for part in ("anyOf", "oneOf", "allOf"):
-            for index, (old_sub, new_sub) in enumerate(
-                zip(old.get(part, []), new.get(part, []), strict=False)
-            ):
-                self.compare(old_sub, new_sub, f"{where}<{index}>", key)
-
-    def enum(self, old: Schema, new: Schema, where: str, key: tuple[str, ...]) -> None:
-        if "enum" not in old and "enum" not in new:
-            return
-        if "enum" not in new:
-            self.add(False, where, "no longer limited to a list of values", key)
-            return
-        if "enum" not in old:
-            self.add(True, where, f"now limited to {_values(new['enum'])}", key)
-            return
-        removed = [v for v in old["enum"] if v not in new["enum"]]
-        added = [v for v in new["enum"] if v not in old["enum"]]
-        if removed:
-            self.add(True, where, f"enum value(s) {_values(removed)} removed", key)
-        if added:
-            self.add(False, where, f"enum value(s) {_values(added)} added", key)
-
-    def bounds(self, old: Schema, new: Schema, where: str, key: tuple[str, ...]) -> None:
-        for name in _LOWER_BOUNDS + _UPPER_BOUNDS:
-            before, after = old.get(name), new.get(name)
-            if before == after:
-                continue
-            if after is None:
-                narrowed = False
-            elif before is None:
-                narrowed = True
-            else:
-                narrowed = after > before if name in _LOWER_BOUNDS else after < before
-            self.add(narrowed, where, f"`{name}` changed from {before} to {after}", key)
-
-    def properties(self, old: Schema, new: Schema, where: str, key: tuple[str, ...]) -> None:
-        old_props: Mapping[str, Schema] = old.get("properties", {})
-        new_props: Mapping[str, Schema] = new.get("properties", {})
-        old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
-        root = where.split(".", 1)[0]
-        for name, old_prop in old_props.items():
-            sub, sub_key = f"{where}.{name}", (*key[:1], normalized(name))
-            if name not in new_props:
-                self.add(True, sub, "field removed", sub_key)
-                continue
-            if name in new_required and name not in old_required:
-                self.add(True, sub, "field is now required", sub_key)
-            elif name in old_required and name not in new_required:
-                read = root in self.read_by_clients
-                self.add(read, sub, "field is now optional", sub_key)
-            self.compare(old_prop, new_props[name], sub, sub_key)
-        for name in [name for name in new_props if name not in old_props]:
-            required = name in new_required
-            kind = "required" if required else "optional"
-            sub_key = (*key[:1], normalized(name))
-            self.add(required, f"{where}.{name}", f"{kind} field added", sub_key)
+def _deprecation(difference: Difference) -> str:
+    scope = "" if difference.place.path or difference.place.part else "operation "
+    return f"{scope}{'deprecated' if difference.new == 'deprecated' else 'undeprecated'}"
 
 
-def diff_specs(old: Spec, new: Spec) -> SpecDiff:
-    """The changes from `old` to `new`, in the order the spec lists them."""
-    return _Differ(old, new).run()
+def _media(difference: Difference) -> str:
+    if difference.new == "absent":
+        return f"media type `{difference.old}` removed"
+    return f"media type `{difference.new}` added"
+
+
+def _required(difference: Difference) -> str:
+    place = difference.place
+    body = place.part == "request" and not place.path
+    return f"{'request body' if body else _member(difference)} is now {difference.new}"
+
+
+def _field(difference: Difference) -> str:
+    if difference.new == "absent":
+        return f"{_member(difference)} removed"
+    required = "required" if difference.new.startswith("required") else "optional"
+    return f"{required} {_member(difference)} added"
+
+
+def _type(difference: Difference) -> str:
+    old, new = _split(difference.old, " or "), _split(difference.new, " or ")
+    if new - old and not old - new:
+        return f"may now also be {_quoted(tuple(sorted(new - old)))}"
+    if old - new and not new - old:
+        return f"may no longer be {_quoted(tuple(sorted(old - new)))}"
+    return f"type changed from `{difference.old}` to `{difference.new}`"
+
+
+def _enum(difference: Difference) -> str:
+    if difference.values:
+        done = "added" if difference.new else "removed"
+        return f"enum value(s) {_quoted(difference.values)} {done}"
+    if difference.new == "free":
+        return "no longer limited to a list of values"
+    return f"now limited to `{difference.new.removeprefix('limited to ')}`"
+
+
+def _limit(difference: Difference) -> str:
+    name, _, before = difference.old.partition(" ")
+    return f"`{name}` changed from {before} to {difference.new.partition(' ')[2]}"
+
+
+def _template(text: str) -> Callable[[Difference], str]:
+    """Words from a template of the difference's `old` and `new`."""
+    return lambda difference: text.format(old=difference.old, new=difference.new)
+
+
+_WORDS: dict[str, Callable[[Difference], str]] = {
+    "operation": _operation,
+    "deprecated": _deprecation,
+    "server": _template("server changed from `{old}` to `{new}`"),
+    "security": _template("security changed from `{old}` to `{new}`"),
+    "media": _media,
+    "response": lambda d: f"`{d.place.part}` {'removed' if d.new == 'absent' else 'added'}",
+    "required": _required,
+    "field": _field,
+    "type": _type,
+    "nullable": lambda d: "may now be `null`" if d.new == "allowed" else "may no longer be `null`",
+    "enum": _enum,
+    "range": _limit,
+    "rule": _limit,
+    "default": _template("server default changed from `{old}` to `{new}`"),
+    "closed": _template("unknown fields now {new}"),
+    "variants": _template("now {new} (was {old})"),
+}
+"""What changed, in the report's words, for each kind of Difference."""
+
+
+def _subject(difference: Difference) -> tuple[str, tuple[str, ...], bool]:
+    """The line's subject, its key (see Change) and whether it is named by a schema."""
+    place = difference.place
+    if place.schema:
+        subject = f"{place.schema}.{place.schema_path}" if place.schema_path else place.schema
+        member = place.schema_path.replace("[]", "").rsplit(".", 1)[-1]
+        key = (normalized(place.schema), *((normalized(member),) if member else ()))
+        return subject, key, True
+    op_key = normalized(place.operation_id)
+    if not place.part:
+        return place.operation_id or place.operation, (op_key,), False
+    if "parameter" in place.part:
+        location, _, name = place.part.partition(" parameter ")
+        subject = f"{place.operation_id} {location} {name} parameter"
+        return subject + (f".{place.path}" if place.path else ""), (op_key, normalized(name)), False
+    body = "request body" if place.part == "request" else place.part
+    subject = f"{place.operation_id} {body}" + (f".{place.path}" if place.path else "")
+    return subject, (op_key, *((normalized(place.path),) if place.path else ())), False
+
+
+def _changes(differences: list[Difference]) -> list[Change]:
+    """One line per change, however many operations share it."""
+    merged: dict[tuple[str, str], tuple[bool, tuple[str, ...], set[str], bool]] = {}
+    for difference in differences:
+        subject, key, named = _subject(difference)
+        label = _label(difference.place.operation_id, difference.place.part)
+        description = _WORDS[difference.kind](difference)
+        breaking, _, labels, _ = merged.get((subject, description), (False, key, set(), named))
+        labels.add(label)
+        merged[(subject, description)] = (breaking or difference.breaking, key, labels, named)
+    return [
+        Change(breaking, subject, f"{text} ({', '.join(sorted(labels))})" if named else text, key)
+        for (subject, text), (breaking, key, labels, named) in merged.items()
+    ]
+
+
+def diff_specs(old: Spec, new: Spec, names: tuple[str, str] = ("old spec", "new spec")) -> SpecDiff:
+    """The changes from `old` to `new`: the wire's, then the schemas' names.
+    Raises SpecError, naming the spec (by `names`) and the place, for a spec that
+    cannot be read."""
+    result = SpecDiff(changes=_changes(compare(old, new, names)))
+    old_schemas, new_schemas = _schemas(old), _schemas(new)
+    result.renames = _find_renames(old_schemas, new_schemas)
+    usage = _usage(old)
+    for name, labels in _usage(new).items():
+        usage.setdefault(name, set()).update(labels)
+
+    def add(breaking: bool, name: str, description: str) -> None:
+        labels = usage.get(name)
+        text = f"{description} ({', '.join(sorted(labels))})" if labels else description
+        result.changes.append(Change(breaking, name, text, (normalized(name),)))
+
+    for name in old_schemas:
+        if name in result.renames:
+            add(True, name, f"schema renamed to `{result.renames[name]}`")
+        elif name not in new_schemas:
+            add(True, name, "schema removed")
+    for name in new_schemas:
+        if name not in old_schemas and name not in result.renames.values():
+            add(False, name, "schema added")
+    return result

@@ -5,6 +5,8 @@ or a list of them (compare.KINDS) and, optionally, `where` (shell-style patterns
 matched against the place, such as `POST /v2/router/images/* request plugins[].entities`,
 where `[]` means an array's items as in the report) and `ours` / `theirs` (patterns
 matched against each side's value as the report words it, such as `integer`).
+A declaration covers what every source says, unless `source` (a pattern, such as
+`orq-ai-sdk*`) limits it to the sources whose name matches.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from schemadiff.compare import KINDS
 
-from upstream.compare import KINDS, Difference
+from upstream.compare import Finding
 
-_KEYS = frozenset({"what", "why", "kind", "where", "ours", "theirs"})
+_KEYS = frozenset({"what", "why", "kind", "where", "ours", "theirs", "source"})
 
 
 class DeclarationError(ValueError):
@@ -34,10 +37,12 @@ class Declaration:
     where: tuple[str, ...] = ()
     ours: str | None = None
     theirs: str | None = None
+    source: str | None = None
 
-    def covers(self, difference: Difference) -> bool:
+    def covers(self, difference: Finding) -> bool:
         return (
             difference.kind in self.kinds
+            and (self.source is None or fnmatchcase(difference.source, self.source))
             and (not self.where or any(fnmatchcase(difference.where, w) for w in self.where))
             and (self.ours is None or fnmatchcase(difference.ours, self.ours))
             and (self.theirs is None or fnmatchcase(difference.theirs, self.theirs))
@@ -65,7 +70,7 @@ def _entry(index: int, raw: Any) -> Declaration:
     where = raw.get("where", ())
     # `[]` is an array's items, as in the report, not an fnmatch character class.
     where = tuple(w.replace("[]", "[[][]]") for w in ([where] if isinstance(where, str) else where))
-    for key in ("ours", "theirs"):
+    for key in ("ours", "theirs", "source"):
         if key in raw and not isinstance(raw[key], str):
             raise DeclarationError(f"{label}: `{key}` must be a string pattern")
     return Declaration(
@@ -75,6 +80,7 @@ def _entry(index: int, raw: Any) -> Declaration:
         where=where,
         ours=raw.get("ours"),
         theirs=raw.get("theirs"),
+        source=raw.get("source"),
     )
 
 
@@ -89,11 +95,11 @@ def load(path: Path) -> list[Declaration]:
 
 
 def split(
-    differences: list[Difference], declarations: list[Declaration]
-) -> tuple[list[Difference], dict[Declaration, list[Difference]]]:
+    differences: list[Finding], declarations: list[Declaration]
+) -> tuple[list[Finding], dict[Declaration, list[Finding]]]:
     """The differences no declaration covers, and those each declaration covers."""
-    news: list[Difference] = []
-    covered: dict[Declaration, list[Difference]] = {d: [] for d in declarations}
+    news: list[Finding] = []
+    covered: dict[Declaration, list[Finding]] = {d: [] for d in declarations}
     for difference in differences:
         match = next((d for d in declarations if d.covers(difference)), None)
         if match is None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from codegen import api_report, generate
+from codegen import api_report, generate, report_since
 from codegen.spec_diff import diff_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,82 +272,6 @@ def spec_with(**request_props: Any) -> Spec:
     }
 
 
-@pytest.mark.parametrize(
-    ("before", "after", "expected"),
-    [
-        (
-            {"type": "integer", "maximum": 10},
-            {"type": "integer", "maximum": 5},
-            (True, "`maximum` changed from 10 to 5"),
-        ),
-        (
-            {"type": "integer", "maximum": 10},
-            {"type": "integer", "maximum": 20},
-            (False, "`maximum` changed from 10 to 20"),
-        ),
-        (
-            {"type": "string", "minLength": 1},
-            {"type": "string"},
-            (False, "`minLength` changed from 1 to None"),
-        ),
-        (
-            {"type": "integer", "default": 1},
-            {"type": "integer", "default": 2},
-            (False, "server default changed from `1` to `2`"),
-        ),
-        ({"type": "string"}, {"type": "string", "deprecated": True}, (False, "deprecated")),
-        (
-            {"type": "array", "items": {"type": "string"}},
-            {"type": "array", "items": {"type": "integer"}},
-            (True, "type changed from `array of string` to `array of integer`"),
-        ),
-        (
-            {"type": "string"},
-            {"type": "string", "enum": ["a"]},
-            (True, "now limited to `a`"),
-        ),
-        # Inputs: widening breaks no caller, narrowing does.
-        ({"type": "string"}, {"type": ["string", "null"]}, (False, "now also accepts `null`")),
-        ({"type": ["string", "null"]}, {"type": "string"}, (True, "no longer accepts `null`")),
-        (
-            {"type": "integer"},
-            {"anyOf": [{"type": "integer"}, {"type": "null"}]},
-            (False, "now also accepts `null`"),
-        ),
-        (
-            {"type": "integer"},
-            {"type": ["integer", "string"]},
-            (False, "now also accepts `string`"),
-        ),
-        (
-            {"type": "string", "enum": ["a"]},
-            {"type": "string", "enum": ["a", "b"]},
-            (False, "enum value(s) `b` added"),
-        ),
-        (
-            {"type": "string", "enum": ["a", "b"]},
-            {"type": "string", "enum": ["a"]},
-            (True, "enum value(s) `b` removed"),
-        ),
-        (
-            {"type": "integer", "minimum": 1},
-            {"type": "integer", "minimum": 0},
-            (False, "`minimum` changed from 1 to 0"),
-        ),
-        (
-            {"type": "integer", "minimum": 0},
-            {"type": "integer", "minimum": 1},
-            (True, "`minimum` changed from 0 to 1"),
-        ),
-    ],
-)
-def test_field_rules(before: Spec, after: Spec, expected: tuple[bool, str]) -> None:
-    changes = diff_specs(spec_with(count=before), spec_with(count=after)).changes
-    assert [(c.breaking, c.subject, c.description) for c in changes] == [
-        (expected[0], "ThingRequest.count", f"{expected[1]} (createThing request)")
-    ]
-
-
 def test_a_field_clients_read_may_not_become_nullable() -> None:
     """The same schema in a response: readers would meet a None they never handled."""
     before, after = spec_with(count={"type": "integer"}), spec_with(count={"type": "integer"})
@@ -361,12 +285,10 @@ def test_a_field_clients_read_may_not_become_nullable() -> None:
             "application/json": {"schema": {"$ref": "#/components/schemas/ThingRequest"}}
         }
     changes = diff_specs(before, after).changes
+    # Null is a wider input (no break for senders) and a wider output (a break for
+    # readers): one line, breaking, for both places.
     assert [(c.breaking, c.description) for c in changes] == [
-        (
-            True,
-            "type changed from `integer` to `integer | null` "
-            "(createThing request, createThing response)",
-        )
+        (True, "may now be `null` (createThing request, createThing response)")
     ]
 
 
@@ -412,7 +334,7 @@ def repo(baseline: Path, tmp_path: Path) -> Path:
 def report_since_head(repo: Path) -> tuple[int, list[str]]:
     """The PR report: HEAD (the base branch) against the working tree."""
     report = repo / "build" / "api-changes.md"
-    code = api_report.main(["--since", "HEAD", "--tree", str(repo), "--report", str(report)])
+    code = report_since.main(["--since", "HEAD", "--tree", str(repo), "--report", str(report)])
     return code, report.read_text(encoding="utf-8").splitlines()
 
 
@@ -519,3 +441,70 @@ def test_enum_value_added_in_the_middle_is_not_breaking(
         "- **Non-breaking:** `CreateImageVariationRequest.size`: enum value(s) `384x384` added "
         "(createImageVariation request)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        (
+            lambda spec: variation_props(spec)["user"].update(pattern="^[a-z0-9-]+$"),
+            "`CreateImageVariationRequest.user`: `pattern` changed from none to ^[a-z0-9-]+$",
+        ),
+        (
+            lambda spec: schema(spec, "Fallback").update(additionalProperties=False),
+            "`Fallback`: unknown fields now refused",
+        ),
+        (
+            lambda spec: schema(spec, "Retry")["properties"]["on_codes"].update(uniqueItems=True),
+            "`Retry.on_codes`: `uniqueItems` changed from none to true",
+        ),
+    ],
+    ids=["pattern", "additionalProperties false", "uniqueItems"],
+)
+def test_a_narrowed_input_is_breaking(
+    regenerate: Callable[..., Outcome], edit: Callable[[Spec], object], line: str
+) -> None:
+    """Calls that worked would now be refused before they are sent."""
+    outcome = regenerate(edit)
+    assert outcome.exit_code == api_report.BREAKING_EXIT
+    assert len(outcome.lines) == 1
+    assert outcome.lines[0].startswith(f"- **Breaking:** {line} (")
+
+
+@pytest.mark.parametrize(
+    ("name", "field"), [("Cache", "type"), ("PromptRef", "version")], ids=["Cache", "PromptRef"]
+)
+def test_a_value_added_to_a_request_enum_is_not_breaking(
+    regenerate: Callable[..., Outcome], name: str, field: str
+) -> None:
+    """A wider input breaks no caller, though the field's Python type changes with it."""
+    outcome = regenerate(lambda spec: schema(spec, name)["properties"][field]["enum"].append("x"))
+    assert outcome.exit_code == 0
+    assert len(outcome.lines) == 1
+    assert outcome.lines[0].startswith(
+        f"- **Non-breaking:** `{name}.{field}`: enum value(s) `x` added ("
+    )
+
+
+def test_a_deprecated_operation_is_one_non_breaking_line(
+    regenerate: Callable[..., Outcome],
+) -> None:
+    outcome = regenerate(
+        lambda spec: spec["paths"]["/v2/router/images/variations"]["post"].update(deprecated=True)
+    )
+    assert outcome.exit_code == 0
+    assert outcome.lines == ["- **Non-breaking:** `createImageVariation`: operation deprecated"]
+
+
+def test_a_spec_the_report_cannot_read_is_one_line() -> None:
+    old = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    new = copy.deepcopy(old)
+    variation_props(new)["fallbacks"] = {"type": "array", "items": {"$ref": "#/nowhere"}}
+    with pytest.raises(SystemExit) as caught:
+        api_report.compare(api_report.Snapshot(old, ()), api_report.Snapshot(new, ()))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message == (
+        "API change report: the spec: #/components/schemas/CreateImageVariationRequest"
+        "/properties/fallbacks/items: cannot resolve $ref '#/nowhere'"
+    )

@@ -112,7 +112,7 @@ def test_pull_requests_get_the_api_change_report_and_a_label_gate() -> None:
         for step in job["steps"]
         if "codegen" in step.get("run", "") or "breaking-change" in step.get("if", "")
     )
-    assert "codegen.api_report" in report["run"]
+    assert "codegen.report_since" in report["run"]
     assert '--since "origin/$BASE_REF"' in report["run"]
     assert "contains(github.event.pull_request.labels.*.name, 'breaking-change')" in gate["if"]
     # The report regenerates from the spec: nothing reads the generated copy.

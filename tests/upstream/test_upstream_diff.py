@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from schemadiff.compare import Difference, Place
 from upstream import declared
-from upstream.compare import Difference, compare
+from upstream.compare import Finding
 from upstream.diff import DECLARATIONS, main, run
 from upstream.source import read_document
 
@@ -29,6 +30,7 @@ SHARED_AUGUST = ROOT.parent / "shared" / "upstream" / "orq-openapi-2026-08-image
 GENERATIONS = "POST /v2/router/images/generations"
 VARIATIONS = "POST /v2/router/images/variations"
 EDITS = "POST /v2/router/images/edits"
+DOCUMENT = "orq OpenAPI (Aug 2026)"
 Document = dict[str, Any]
 
 
@@ -48,8 +50,13 @@ def before() -> Document:
 
 
 def news(ours: Document, theirs: Document) -> list[str]:
-    report = run(theirs, ours, declared.load(DECLARATIONS))
+    report = run({DOCUMENT: theirs}, ours, declared.load(DECLARATIONS))
     return [difference.line() for difference in report.news]
+
+
+def compare(ours: Document, theirs: Document) -> list[Finding]:
+    """Every difference, declared or not."""
+    return run({DOCUMENT: theirs}, ours, []).news
 
 
 def edited(document: Document, edit: Callable[[Document], object]) -> Document:
@@ -106,7 +113,7 @@ NEWER_THAN_AUGUST = {
 def test_after_following_orq_only_what_is_newer_than_august_differs(august: Document) -> None:
     """openapi.yaml follows edits, plugins and fallback_on_codes: nothing is news, and what
     differs from August is what orq-ai-sdk 4.17.13 (October) has and August lacks."""
-    report = run(august, load(ROOT / "openapi.yaml"), declared.load(DECLARATIONS))
+    report = run({DOCUMENT: august}, load(ROOT / "openapi.yaml"), declared.load(DECLARATIONS))
     assert [difference.line() for difference in report.news] == []
     covered = {d.what: sorted(p.line() for p in places) for d, places in report.covered.items()}
     for what, lines in NEWER_THAN_AUGUST.items():
@@ -114,13 +121,13 @@ def test_after_following_orq_only_what_is_newer_than_august_differs(august: Docu
         assert next(d for d in report.covered if d.what == what).why.startswith(
             "orq-ai-sdk 4.17.13, October 2026, is newer than the August document"
         )
-    assert main([str(AUGUST)]) == 0
+    assert main([str(AUGUST), "--no-sdk"]) == 0
 
 
 def test_declared_differences_are_shown_as_declared(before: Document, august: Document) -> None:
-    report = run(august, before, declared.load(DECLARATIONS))
+    report = run({DOCUMENT: august}, before, declared.load(DECLARATIONS))
     text = report.text().splitlines()
-    assert text[0] == "orq's document differs from openapi.yaml in 2 undeclared ways:"
+    assert text[0] == f"{DOCUMENT} differs from openapi.yaml in 2 undeclared ways:"
     assert "Declared in upstream-differences.yaml, not news:" in text
     by_what = {d.what: [p.line() for p in places] for d, places in report.covered.items()}
     assert (
@@ -245,7 +252,10 @@ CASES: list[tuple[str, Callable[[Document], object], list[str]]] = [
         lambda d: d["paths"]["/v2/router/images/variations"]["post"]["requestBody"].update(
             content={"application/json": {"schema": variation(d)}}
         ),
-        [f"{VARIATIONS} request: media type multipart/form-data here, application/json at orq"],
+        [
+            f"{VARIATIONS} request: media type multipart/form-data only here",
+            f"{VARIATIONS} request: media type application/json only at orq",
+        ],
     ),
     (
         "operations outside the image endpoints are not ours",
@@ -297,19 +307,19 @@ def test_a_new_variant_of_a_union_is_reported_by_its_fields(august: Document) ->
 
 
 def test_exit_status_and_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main([str(AUGUST), "--ours", str(BEFORE)]) == 1
+    assert main([str(AUGUST), "--no-sdk", "--ours", str(BEFORE)]) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[1:3] == [
         f"  {GENERATIONS} request plugins: field only at orq (optional array of object)",
         f"  {EDITS}: operation only at orq (createImageEdit)",
     ]
-    assert main([str(AUGUST), "--ours", str(AUGUST)]) == 0
+    assert main([str(AUGUST), "--no-sdk", "--ours", str(AUGUST)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "openapi.yaml is in step with orq's document: nothing undeclared differs."
+    assert lines[0] == f"openapi.yaml is in step with {DOCUMENT}: nothing undeclared differs."
     # Compared with itself, nothing is different, so no declaration is needed any more.
     assert lines[1].startswith("Declared but not seen; if orq has caught up, remove from")
     assert "  integer where orq says number" in lines
-    assert main([str(tmp_path / "missing.yaml")]) == 2
+    assert main([str(tmp_path / "missing.yaml"), "--no-sdk"]) == 2
     assert "missing.yaml" in capsys.readouterr().err
 
 
@@ -321,7 +331,7 @@ def test_source_may_be_a_url(server: LoopbackServer) -> None:
 
 def test_the_script_runs_from_anywhere(tmp_path: Path) -> None:
     result = subprocess.run(
-        [str(ROOT / "scripts" / "upstream-diff"), str(AUGUST)],
+        [str(ROOT / "scripts" / "upstream-diff"), str(AUGUST), "--no-sdk"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -362,7 +372,8 @@ def test_where_patterns_read_brackets_as_items_and_kinds_may_be_listed(tmp_path:
     [declaration] = declared.load(path)
 
     def covers(kind: str, where: str) -> bool:
-        return declaration.covers(Difference(where, kind, "", "", ""))
+        difference = Difference(Place(where), kind, "", "", breaking=False)
+        return declaration.covers(Finding(DOCUMENT, difference))
 
     assert covers("enum", f"{GENERATIONS} request plugins[].entities[]")
     assert covers("field", f"{GENERATIONS} response 4XX")

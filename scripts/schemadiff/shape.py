@@ -10,11 +10,19 @@ A union of several members is folded into one shape (its properties, types and
 enum values merged, a property required only where every member requires it) and
 remembers how many members it had: users see fields, and the member count is
 reported on its own.
+
+A shape read through a `$ref` to a named component remembers that name (`origin`):
+the API change report names a change by the schema, and so the Python class, that
+holds it.
+
+A document the shaper cannot read (a `$ref` to nowhere, `properties` that are not a
+mapping, ...) raises SpecError, whose one-line message names the place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +34,11 @@ BOUNDS = (
 )  # fmt: skip
 RULES = ("pattern", "uniqueItems")
 _UNSET: Any = object()
+_COMPONENT = "#/components/schemas/"
+
+
+class SpecError(ValueError):
+    """A document that cannot be compared; the message names the place."""
 
 
 @dataclass
@@ -48,6 +61,8 @@ class Shape:
     """The schema of additional properties, when one is given."""
     items: Shape | None = None
     variants: int = 1
+    origin: str | None = None
+    """The component schema this shape was read from through a `$ref`, if any."""
 
     @property
     def has_default(self) -> bool:
@@ -57,31 +72,55 @@ class Shape:
 class Shaper:
     """Turns the schemas of one document into Shapes, resolving its `$ref`s."""
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, name: str = "") -> None:
         self.document = document
+        self.name = name
+        """Which document this is, to begin error messages with (`openapi.yaml`)."""
         self._resolving: list[str] = []
 
-    def resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
+    def resolve(self, node: Any, at: str = "#") -> Mapping[str, Any]:
         """`node` itself, or what its `$ref` points at (followed to the end)."""
+        with self._named():
+            return self._resolve(node, at)
+
+    def shape(self, schema: Any, at: str = "#") -> Shape:
+        """The shape of `schema`, found at `at` (a JSON pointer, for error messages)."""
+        with self._named():
+            return self._shape(schema, at)
+
+    @contextlib.contextmanager
+    def _named(self) -> Iterator[None]:
+        try:
+            yield
+        except SpecError as exc:
+            if not self.name:
+                raise
+            raise SpecError(f"{self.name}: {exc}") from None
+
+    def _resolve(self, node: Any, at: str) -> Mapping[str, Any]:
+        if not isinstance(node, Mapping):
+            raise SpecError(f"{at}: expected a mapping, found {type(node).__name__}")
         seen: set[str] = set()
         while isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if ref in seen or not ref.startswith("#/"):
-                raise ValueError(f"cannot resolve $ref {ref!r}")
+                raise SpecError(f"{at}: cannot resolve $ref {ref!r}")
             seen.add(ref)
             target: Any = self.document
             for part in ref[2:].split("/"):
                 target = target.get(part.replace("~1", "/").replace("~0", "~"))
                 if not isinstance(target, Mapping):
-                    raise ValueError(f"cannot resolve $ref {ref!r}")
+                    raise SpecError(f"{at}: cannot resolve $ref {ref!r}")
             node = target
         return node
 
-    def shape(self, schema: Any) -> Shape:
+    def _shape(self, schema: Any, at: str) -> Shape:
         if schema is True or schema is None:
             return Shape()
         if schema is False:
             return Shape(enum=frozenset())
+        if not isinstance(schema, Mapping):
+            raise SpecError(f"{at}: a schema must be a mapping, found {type(schema).__name__}")
         ref = schema.get("$ref")
         if isinstance(ref, str):
             if ref in self._resolving:
@@ -89,14 +128,21 @@ class Shaper:
                 return Shape(types=frozenset({"object"}))
             self._resolving.append(ref)
             try:
-                return self.shape(self.resolve(schema))
+                shape = self._shape(self._resolve(schema, at), ref)
             finally:
                 self._resolving.pop()
-        members = [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
-        own = self._own(schema)
+            if ref.startswith(_COMPONENT) and shape.origin is None:
+                shape.origin = ref.removeprefix(_COMPONENT).replace("~1", "/").replace("~0", "~")
+            return shape
+        members = [
+            (f"{at}/{key}/{index}", member)
+            for key in ("anyOf", "oneOf")
+            for index, member in enumerate(_listed(schema, key, at))
+        ]
+        own = self._own(schema, at)
         if not members:
             return own
-        shapes = [self.shape(member) for member in members]
+        shapes = [self._shape(member, where) for where, member in members]
         real = [s for s in shapes if not _only_null(s)]
         merged = _merge(real) if real else Shape()
         merged.nullable = merged.nullable or len(real) < len(shapes) or own.nullable
@@ -107,14 +153,17 @@ class Shaper:
             merged.default = own.default
         return merged
 
-    def _own(self, schema: Mapping[str, Any]) -> Shape:
+    def _own(self, schema: Mapping[str, Any], at: str) -> Shape:
         types = schema.get("type", ())
-        types = {types} if isinstance(types, str) else set(types)
-        enum_values = schema.get("enum")
+        types = {types} if isinstance(types, str) else set(_listed(schema, "type", at))
+        enum_values = _listed(schema, "enum", at) if "enum" in schema else None
         if "const" in schema:
             enum_values = [schema["const"]]
         # With a type, null must be among the types; without one, among the values.
         nullable = "null" in types if types else enum_values is not None and None in enum_values
+        properties = schema.get("properties", {})
+        if not isinstance(properties, Mapping):
+            raise SpecError(f"{at}/properties: expected a mapping of field names to schemas")
         shape = Shape(
             types=frozenset(types - {"null"}),
             nullable=nullable,
@@ -126,19 +175,26 @@ class Shaper:
             rules={key: schema[key] for key in RULES if key in schema},
             default=schema.get("default", _UNSET),
             deprecated=bool(schema.get("deprecated")),
-            required=frozenset(schema.get("required", ())),
+            required=frozenset(_listed(schema, "required", at)),
         )
-        for name, sub in schema.get("properties", {}).items():
-            shape.properties[name] = self.shape(sub)
+        for name, sub in properties.items():
+            shape.properties[name] = self._shape(sub, f"{at}/properties/{name}")
         extra = schema.get("additionalProperties", True)
         shape.closed = extra is False
         if isinstance(extra, Mapping) and extra:
-            shape.extra = self.shape(extra)
+            shape.extra = self._shape(extra, f"{at}/additionalProperties")
         if "items" in schema:
-            shape.items = self.shape(schema["items"])
-        for part in schema.get("allOf", ()):
-            _absorb(shape, self.shape(part))
+            shape.items = self._shape(schema["items"], f"{at}/items")
+        for index, part in enumerate(_listed(schema, "allOf", at)):
+            _absorb(shape, self._shape(part, f"{at}/allOf/{index}"))
         return shape
+
+
+def _listed(schema: Mapping[str, Any], key: str, at: str) -> list[Any]:
+    value = schema.get(key, [])
+    if not isinstance(value, list):
+        raise SpecError(f"{at}/{key}: expected a list, found {type(value).__name__}")
+    return value
 
 
 def _hashable(value: Any) -> Any:

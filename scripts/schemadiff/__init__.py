@@ -1,0 +1,1 @@
+"""One comparison of two API descriptions, for the API change report and upstream-diff."""
