@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+import yaml
 
 from orq_images.testing import LocalRouter, ModelFailure
 from orq_images.testing._cache import CachedResponse, ResponseCache
+from orq_images.testing._routing import Balancer, plan
 from tests.router.conftest import GENERATIONS, NO_TLS, VARIATIONS
 from tests.router.pngcheck import encode_png
 
@@ -72,6 +75,18 @@ def test_cache_covers_the_uploaded_image(http: httpx2.Client) -> None:
         vary(1).headers["x-orq-cache"],
         vary(2).headers["x-orq-cache"],
     ] == ["miss", "hit", "miss"]
+
+
+@pytest.mark.parametrize("where", ["top", "orq"])
+def test_a_cache_without_ttl_keeps_responses_for_the_spec_default(where: str) -> None:
+    """orq's default (3600 s since orq-ai-sdk 4.17.13), as openapi.yaml states it."""
+    spec_path = Path(__file__).resolve().parents[2] / "openapi.yaml"
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    default = spec["components"]["schemas"]["Cache"]["properties"]["ttl"]["default"]
+    cache = {"type": "exact_match"}
+    request = {"model": "m", **({"cache": cache} if where == "top" else {"orq": {"cache": cache}})}
+    assert plan(request, Balancer()).cache_ttl == default == 3600
+    assert plan({**request, "cache": CACHE}, Balancer()).cache_ttl == CACHE["ttl"]
 
 
 def test_cache_entries_expire_after_their_ttl() -> None:

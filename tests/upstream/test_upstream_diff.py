@@ -107,6 +107,11 @@ NEWER_THAN_AUGUST = {
         "BANK_ROUTING, BIC, BIOMETRIC_ID, BLOOD_TYPE, BSN, CREDIT_CARD, and 46 more at orq",
         f"{GENERATIONS} request plugins[].entity_thresholds: field only here (optional object)",
     ],
+    "cache.ttl defaults to 3600 seconds": [
+        f"{operation} request {field}: default 3600 here, 1800 at orq"
+        for operation in (GENERATIONS, VARIATIONS, EDITS)
+        for field in ("cache.ttl", "orq.cache.ttl")
+    ],
 }
 
 

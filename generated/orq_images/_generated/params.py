@@ -85,7 +85,7 @@ class CacheParam(TypedDict, total=False):
 
     ttl: "int"
     """How long a cached response stays valid, in seconds (at most 3 days). Range: 1 to 259200. The
-    server's default is 1800."""
+    server's default is 3600."""
 
 
 class LoadBalancerParam(TypedDict, total=False):
