@@ -1,1 +1,1 @@
-"""scripts/upstream-diff: how openapi.yaml stands against orq's published OpenAPI document."""
+"""scripts/upstream-diff: how openapi.yaml stands against orq's OpenAPI document and SDK."""

@@ -199,7 +199,10 @@ def test_upstream_diff_runs_weekly_and_on_demand_and_fails_with_its_report() -> 
     [step] = [step for step in job["steps"] if "scripts/upstream-diff" in step.get("run", "")]
     # The scheduled run (no inputs) reads the same document as the on-demand default.
     assert f"inputs.source || '{source}'" in step["env"]["SOURCE"]
-    assert 'scripts/upstream-diff "$SOURCE"' in step["run"]
+    # Both sources: the document, and the newest orq-ai-sdk unless asked for another.
+    assert 'scripts/upstream-diff "$SOURCE" --sdk "$SDK"' in step["run"]
+    assert upstream["on"]["workflow_dispatch"]["inputs"]["sdk"]["default"] == "newest"
+    assert "inputs.sdk || 'newest'" in step["env"]["SDK"]
     assert "$GITHUB_STEP_SUMMARY" in step["run"]
     assert step["run"].rstrip().endswith('exit "$status"')
     assert "secrets." not in (WORKFLOWS / "upstream.yml").read_text(encoding="utf-8")
