@@ -77,7 +77,7 @@ class Place:
     def where(self) -> str:
         return " ".join(part for part in (self.operation, self.part, self.path) if part)
 
-    def field(self, name: str, shape: Shape | None = None) -> Place:
+    def field(self, name: str) -> Place:
         """The place of a member (`name`, or `[]` for items, `*` for map values)."""
         joiner = "" if name == "[]" else "."
         path = f"{self.path}{joiner}{name}" if self.path else name
@@ -331,7 +331,7 @@ class _Comparer:
             where = replace(place, part=name)
             o, n = old_params.get(name), new_params.get(name)
             if o is None or n is None:
-                present = o if n is None else n
+                present = o or n or {}
                 text = _required(present.get("required"))
                 self.add(where, "field", text if o else "absent", text if n else "absent",
                          n is None or bool(present.get("required")), "request")  # fmt: skip

@@ -97,9 +97,10 @@ class Shaper:
                 raise
             raise SpecError(f"{self.name}: {exc}") from None
 
-    def _resolve(self, node: Any, at: str) -> Mapping[str, Any]:
-        if not isinstance(node, Mapping):
-            raise SpecError(f"{at}: expected a mapping, found {type(node).__name__}")
+    def _resolve(self, found: Any, at: str) -> Mapping[str, Any]:
+        if not isinstance(found, Mapping):
+            raise SpecError(f"{at}: expected a mapping, found {type(found).__name__}")
+        node: Mapping[str, Any] = found
         seen: set[str] = set()
         while isinstance(node.get("$ref"), str):
             ref = node["$ref"]
@@ -259,8 +260,8 @@ def _widest(shapes: list[Shape]) -> dict[str, Any]:
     """A bound holds for the union only if every member has it; then the loosest one."""
     bounds: dict[str, Any] = {}
     for key in BOUNDS:
-        values = [s.bounds.get(key) for s in shapes]
-        if any(v is None for v in values):
+        values = [s.bounds[key] for s in shapes if s.bounds.get(key) is not None]
+        if len(values) < len(shapes):
             continue
         bounds[key] = max(values) if key.startswith(("max", "exclusiveMax")) else min(values)
     return bounds

@@ -77,8 +77,8 @@ class Report:
         if seen:
             out.append(f"Declared in {DECLARATIONS.name}, not news:")
             for declaration, places in seen.items():
-                count = f"{len(places)} place{'s' if len(places) != 1 else ''}"
-                out.append(f"  {declaration.what} ({count}): {declaration.why}")
+                counted = f"{len(places)} place{'s' if len(places) != 1 else ''}"
+                out.append(f"  {declaration.what} ({counted}): {declaration.why}")
                 if verbose:
                     out.extend(f"    {finding.line()} [{finding.source}]" for finding in places)
         # A declaration about a source not read this time says nothing about it.

@@ -252,7 +252,7 @@ def describe(site: Path, scope: str) -> dict[str, Any]:
     import importlib  # noqa: PLC0415
 
     sdk = importlib.import_module("orq_ai_sdk")
-    package = Path(sdk.__file__).parent
+    package = Path(str(sdk.__file__)).parent
     if site.resolve() not in package.resolve().parents:
         raise ExtractError(f"{site}: orq_ai_sdk was imported from {package} instead")
     models = importlib.import_module("orq_ai_sdk.models")
@@ -272,7 +272,7 @@ def describe(site: Path, scope: str) -> dict[str, Any]:
         paths.setdefault(str(operation.path), {})[str(operation.method).lower()] = entry
     if not paths:
         raise ExtractError(f"{package}: no operation under {scope}")
-    document = {"paths": paths, "components": {"schemas": describer.schemas}}
+    document: dict[str, Any] = {"paths": paths, "components": {"schemas": describer.schemas}}
     # The server the SDK calls unless told otherwise.
     servers = getattr(importlib.import_module("orq_ai_sdk.sdkconfiguration"), "SERVERS", None)
     if isinstance(servers, list):

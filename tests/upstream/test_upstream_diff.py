@@ -328,6 +328,22 @@ def test_exit_status_and_output(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "missing.yaml" in capsys.readouterr().err
 
 
+def test_a_spec_it_cannot_read_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = edited(
+        load(BEFORE),
+        lambda d: d["components"]["schemas"]["CreateImageRequest"]["properties"].update(retry=[]),
+    )
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    assert main([str(AUGUST), "--no-sdk", "--ours", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        "upstream-diff: openapi.yaml: #/components/schemas/CreateImageRequest/properties/retry: "
+        "a schema must be a mapping, found list\n"
+    )
+
+
 def test_source_may_be_a_url(server: LoopbackServer) -> None:
     server.queue(Reply(200, AUGUST.read_text(encoding="utf-8")))
     assert read_document(f"{server.url}/openapi.yaml") == load(AUGUST)
