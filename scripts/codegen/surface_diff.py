@@ -191,6 +191,23 @@ def _unpacked_keywords(function: griffe.Function) -> dict[str, bool]:
     return {}
 
 
+def _is_private(path: str) -> bool:
+    """Whether a dotted path goes through a private name (`_client._BaseClient`)."""
+    return any(
+        part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+        for part in path.split(".")
+    )
+
+
+def _members(obj: griffe.Object) -> dict[str, griffe.Object | griffe.Alias]:
+    if isinstance(obj, griffe.Class):
+        try:
+            return dict(obj.all_members)
+        except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+            pass  # a base class outside the loaded packages: its own members only
+    return dict(obj.members)
+
+
 def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object | None:
     """What a re-export points to, or None for things outside the packages."""
     if not isinstance(obj, griffe.Alias):
@@ -217,7 +234,10 @@ class SurfaceDiff:
         for breakage in griffe.find_breaking_changes(old, new):
             change = _from_griffe(breakage)
             subject = _as_imported(change.subject, public)
-            changes.append(Change(change.breaking, subject, change.description, change.key))
+            # What users reach only through a public class (a private base class's
+            # __init__) is compared there, by `walk`, under the public name.
+            if not _is_private(subject.removeprefix(old.path + ".")):
+                changes.append(Change(change.breaking, subject, change.description, change.key))
         changes.extend(self.walk(old, new, old.path, additions))
         return changes
 
@@ -239,8 +259,10 @@ class SurfaceDiff:
         old_held, new_held = _held_class(old_target), _held_class(new_target)
         if old_held is not None and new_held is not None:
             yield from self.walk(old_held, new_held, path, additions)
-        for name, new_member in new_target.members.items():
-            old_member = old_target.members.get(name)
+        # A class's inherited members are its users' as much as its own.
+        old_members, new_members = _members(old_target), _members(new_target)
+        for name, new_member in new_members.items():
+            old_member = old_members.get(name)
             if not new_member.is_public:
                 continue
             if old_member is None:
