@@ -2,7 +2,7 @@
 
 httpx2's async transport costs about three times aiohttp's CPU per call, and that is
 most of what an async call costs. This client performs the send flow's HTTP actions
-(Send, Receive, Discard: see _send.py) on an aiohttp session directly; everything
+(Send, Receive: see _send.py) on an aiohttp session directly; everything
 else, retries and their classification, each attempt's asyncio timeout, the download
 checks, the error mapping, is the same code the httpx2 client runs. Requests are
 still built as httpx2.Requests, and answers handed back as httpx2.Responses, so the
@@ -32,7 +32,8 @@ import httpx2
 from ._exceptions import OrqError
 from ._fork import leave_untouched
 from ._httpx2_internals import body_bytes
-from ._send import Discard, Receive, Send, _small
+from ._reading import BodyReader
+from ._send import Receive, Send
 
 if TYPE_CHECKING:
     import aiohttp
@@ -171,7 +172,7 @@ class DefaultAioHttpClient:
             self._timeouts[connect] = found
         return found
 
-    async def _perform(self, action: Send | Receive | Discard) -> Any:
+    async def _perform(self, action: Send | Receive) -> Any:
         """Perform one HTTP action of a send flow (see _send.py)."""
         if isinstance(action, Send):
             return await self._send(action.request)
@@ -179,14 +180,20 @@ class DefaultAioHttpClient:
         body = response.stream
         assert isinstance(body, _AioBody)
         try:
-            if isinstance(action, Receive):
-                await _receive(response, body, action)
-            elif _small(response):
-                await response.aread()
+            # The undecoded bytes as aiohttp has them: BodyReader decodes and bounds them.
+            reader = BodyReader(response, action.sink, action.deadline)
+            if not reader.stopped:
+                async for raw in body:
+                    if not reader.feed(raw):
+                        break
+                else:
+                    reader.end()
         except self._aiohttp.ClientError as exc:
             raise _transport_error(exc, response.request, self._aiohttp) from exc
         finally:
             body.finish()
+            response.is_stream_consumed = True
+            response.is_closed = True
         return None
 
     async def _send(self, request: httpx2.Request) -> httpx2.Response:
@@ -266,7 +273,7 @@ class _Upload:
 
 
 class _AioBody(httpx2.AsyncByteStream):
-    """An answer's body as it arrives, undecoded: httpx2.Response decodes it."""
+    """An answer's body as it arrives, undecoded; `_perform` reads it through BodyReader."""
 
     def __init__(self, answer: aiohttp.ClientResponse) -> None:
         self.answer = answer
@@ -286,20 +293,6 @@ class _AioBody(httpx2.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.finish()
-
-
-async def _receive(response: httpx2.Response, body: _AioBody, action: Receive) -> None:
-    sink = action.sink
-    if "content-encoding" in response.headers:
-        async for chunk in response.aiter_bytes():
-            sink.write(chunk)
-    else:
-        # Nothing to decode: straight from aiohttp's buffer, without httpx2's chunker.
-        async for chunk in body.answer.content.iter_any():
-            sink.write(chunk)
-    sink.done()
-    response.is_stream_consumed = True
-    response.is_closed = True
 
 
 def _transport_error(

@@ -128,12 +128,9 @@ class _TransportErrors:
         raise APIConnectionError(message, request=request) from exc
 
 
-def _answer_too_large(response: httpx2.Response, limit: int) -> OrqError:
+def _refused_answer(response: httpx2.Response, problem: str) -> OrqError:
     return APIResponseValidationError(
-        f"the {response.status_code} response is larger than the client's "
-        f"max_response_bytes ({limit:,} bytes)",
-        response=response,
-        body=None,
+        f"the {response.status_code} response {problem}", response=response, body=None
     )
 
 
@@ -221,7 +218,7 @@ class _BaseClient(Generic[HttpT]):
             max_response_bytes=max_response_bytes,
             allow_link_local_urls=allow_link_local_urls,
         )
-        self._answers = MemoryBody(self._settings.max_response_bytes, _answer_too_large)
+        self._answers = MemoryBody(self._settings.max_response_bytes, _refused_answer)
         self._limits = _pool_limits(http_client, connection_limits)
         self._start(http_client, async_http_client)
 
@@ -285,9 +282,9 @@ class _BaseClient(Generic[HttpT]):
         )
 
     def _image_in_memory(self) -> MemoryBody:
-        from ._download import too_large  # noqa: PLC0415
+        from ._download import refused  # noqa: PLC0415
 
-        return MemoryBody(self._settings.max_response_bytes, too_large)
+        return MemoryBody(self._settings.max_response_bytes, refused)
 
     def _image_in_file(self, file: SavingFile) -> Body:
         from ._download import FileBody  # noqa: PLC0415

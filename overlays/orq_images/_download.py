@@ -28,17 +28,14 @@ from typing import IO, TYPE_CHECKING, Any
 import httpx2
 
 from ._exceptions import DownloadError, OrqError, SaveError, status_error
-from ._httpx2_internals import set_body
-from ._retry import RetryConfig, retry_after_seconds
-from ._send import PIN_EXTENSION, Action, Flow, Pin, Resolve, attempts
+from ._retry import RETRY_COUNT_HEADER, RetryConfig, retry_after_seconds
+from ._send import PIN_EXTENSION, Action, ErrorBody, Flow, Pin, Resolve, attempts
 from ._settings import check_host_and_port
 
 if TYPE_CHECKING:
     from ._send import Body, Sink
 
 MAX_REDIRECTS = 5
-# An error answer is read only to say what went wrong.
-_ERROR_BODY_LIMIT = 64 * 1024
 
 # Names that reach a cloud provider's instance metadata service, whatever they resolve to.
 _METADATA_HOSTS = frozenset(
@@ -91,7 +88,9 @@ def _refused(url: httpx2.URL) -> DownloadError:
 
 
 def _request(url: httpx2.URL, timeout: httpx2.Timeout) -> httpx2.Request:
-    request = httpx2.Request("GET", url, headers={"Accept": "image/*"})
+    # The encodings the SDK decodes (bounded, see _reading), so a server offers no other.
+    headers = {"Accept": "image/*", "Accept-Encoding": "gzip, deflate", RETRY_COUNT_HEADER: "0"}
+    request = httpx2.Request("GET", url, headers=headers)
     request.extensions = {"timeout": timeout.as_dict()}
     return request
 
@@ -155,6 +154,7 @@ class _PeerChecked:
 
     def __init__(self, body: Body) -> None:
         self.body = body
+        self.limit = body.limit
 
     def open(self, response: httpx2.Response) -> Sink | None:
         stream = response.extensions.get("network_stream")
@@ -178,7 +178,7 @@ class ImageBody:
         if response.is_redirect:
             return None
         if not response.is_success:
-            return _ErrorSink(response)
+            return ErrorBody(response, self.limit)
         content_type = response.headers.get("content-type", "")
         if not content_type.lower().startswith("image/"):
             shown = content_type or "no content type"
@@ -186,33 +186,12 @@ class ImageBody:
                 f"the image URL answered with {shown}, not an image "
                 f"({_shown(response.request.url)})"
             )
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.limit:
-            raise too_large(response, self.limit)
         return self.target.open(response)
 
 
-def too_large(response: httpx2.Response, limit: int) -> DownloadError:
-    return DownloadError(
-        f"the image at {_shown(response.request.url)} is larger than the client's "
-        f"max_response_bytes ({limit:,} bytes)"
-    )
-
-
-class _ErrorSink:
-    """An error answer's first bytes are enough for its message; the rest is dropped."""
-
-    def __init__(self, response: httpx2.Response) -> None:
-        self._response = response
-        self._kept = bytearray()
-
-    def write(self, chunk: bytes) -> None:
-        room = _ERROR_BODY_LIMIT - len(self._kept)
-        if room > 0:
-            self._kept += chunk[:room]
-
-    def done(self) -> None:
-        set_body(self._response, bytes(self._kept))
+def refused(response: httpx2.Response, problem: str) -> DownloadError:
+    """The error for an image that is too large or does not decode."""
+    return DownloadError(f"the image at {_shown(response.request.url)} {problem}")
 
 
 class FileBody:
@@ -230,18 +209,17 @@ class FileBody:
 class _FileSink:
     def __init__(self, file: SavingFile, limit: int, response: httpx2.Response) -> None:
         self._file = file
-        self._limit = limit
+        self.limit = limit
         self._response = response
-        self._written = 0
 
     def write(self, chunk: bytes) -> None:
-        self._written += len(chunk)
-        if self._written > self._limit:
-            raise too_large(self._response, self._limit)
         self._file.write(chunk)
 
     def done(self) -> None:
         self._file.flush()
+
+    def refuse(self, problem: str) -> DownloadError:
+        return refused(self._response, problem)
 
 
 class SavingFile:

@@ -10,6 +10,7 @@
     │   ├── NotFoundError 404, ConflictError 409, UnprocessableEntityError 422,
     │   └── RateLimitError 429, InternalServerError >= 500
     ├── APIResponseValidationError            a success response that is not the documented body
+    │   └── IncompleteResponseError           a success response cut off before its end
     └── DownloadError                         an image URL that was refused or is not an image
 
 Messages and reprs never contain the request's headers, so the API key cannot
@@ -207,7 +208,12 @@ class InternalServerError(APIStatusError):
 
 
 class APIResponseValidationError(OrqError):
-    """A success response whose body is not the documented JSON."""
+    """A success response whose body is not the documented JSON.
+
+    A success is never sent again: for a 2xx answer the message says that the
+    images may have been generated, with the request id (`request_id`) to look
+    them up by.
+    """
 
     response: httpx2.Response
     headers: httpx2.Headers
@@ -218,7 +224,31 @@ class APIResponseValidationError(OrqError):
         self.status_code: int = response.status_code
         self.headers = response.headers
         self.body = body
+        self.request_id: str | None = response.headers.get("x-request-id")
+        if response.is_success:
+            message += (
+                "; the request was not sent again, as the images may have been generated "
+                f"(request id {self.request_id or 'not given'})"
+            )
         super().__init__(message)
+
+
+class IncompleteResponseError(APIResponseValidationError):
+    """A success answer that did not arrive whole: cut off, or stalled past the timeout.
+
+    The server accepted the request, so it is not sent again: the images may have
+    been generated (and billed). `request_id` identifies them to orq's support.
+    The transport error is the `__cause__`.
+    """
+
+
+def incomplete(response: httpx2.Response, error: Exception) -> IncompleteResponseError:
+    """The error for a success answer whose body broke off with `error`."""
+    return IncompleteResponseError(
+        f"the {response.status_code} response broke off before its end ({type(error).__name__})",
+        response=response,
+        body=None,
+    )
 
 
 class DownloadError(OrqError):
@@ -267,6 +297,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "DownloadError",
+    "IncompleteResponseError",
     "InternalServerError",
     "InvalidRequestError",
     "InvalidRequestTypeError",

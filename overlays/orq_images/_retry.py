@@ -18,17 +18,31 @@ import httpx2
 from ._exceptions import InvalidRequestError, InvalidRequestTypeError
 
 RETRY_EXTENSION = "orq_images.retry"
+# Sent with every attempt of a request: 0 on the first, 1 on the first retry, ...
+RETRY_COUNT_HEADER = "X-Retry-Count"
 
 
 @dataclass(frozen=True)
 class RetryConfig:
     """When and how often a failed request is sent again.
 
+    What is retried depends on what the server may have done with the attempt:
+    - not sent (connection refused, connect or pool timeout, an upload cut off
+      before its end): retried, unless `retry_connection_errors` is False;
+    - sent whole but not answered (read timeout, connection reset or closed
+      before a status): the server may be generating the images, so it is not
+      sent again unless `retry_unanswered` is True (downloads, plain GETs, are);
+    - answered with a status: retried on `retry_statuses` (or when the answer
+      says `x-should-retry: true`); a success is never sent again, whatever
+      becomes of its body.
+
     The wait before retry n (from 0) is `backoff_initial * backoff_multiplier**n`
     seconds, capped at `backoff_max`, less up to `jitter` of itself at random,
-    unless the server asks for a wait with Retry-After or retry-after-ms. A
-    requested wait above `max_retry_after` is not honoured by waiting: the error
-    is raised at once.
+    unless the server asks for a wait with Retry-After or retry-after-ms: that
+    wait is kept, plus up to `jitter` of itself, so that clients told the same
+    wait do not all come back at once. A requested wait above `max_retry_after`
+    is not honoured by waiting: the error is raised at once. A Retry-After that
+    is not a number of seconds or a date is ignored.
 
     orq-ai-sdk's `RetryConfig("backoff", BackoffStrategy(...), ...)` is built by
     `orq_images.utils.RetryConfig`, which returns one of these.
@@ -44,6 +58,7 @@ class RetryConfig:
     )
     retry_connection_errors: bool = True
     backoff_multiplier: float = 2.0
+    retry_unanswered: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.max_retries, str):
@@ -109,8 +124,22 @@ def _seconds(value: str | None) -> float | None:
     return max(number, 0.0) if math.isfinite(number) else None
 
 
+def _date_seconds(value: str) -> float | None:
+    """Seconds from now until an HTTP date, never negative; None when it is not one."""
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+    except Exception:  # any header text: a zone of 10**19 overflows, others fail otherwise
+        return None
+
+
 def retry_after_seconds(headers: httpx2.Headers) -> float | None:
-    """The wait a response asks for: retry-after-ms, or Retry-After in seconds or as a date."""
+    """The wait a response asks for: retry-after-ms, or Retry-After in seconds or as a date.
+
+    None when it asks for none, or for one that cannot be read: never an exception.
+    """
     millis = _seconds(headers.get("retry-after-ms"))
     if millis is not None:
         return millis / 1000
@@ -118,15 +147,7 @@ def retry_after_seconds(headers: httpx2.Headers) -> float | None:
     if value is None:
         return None
     seconds = _seconds(value)
-    if seconds is not None:
-        return seconds
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+    return seconds if seconds is not None else _date_seconds(value)
 
 
 def _backoff(config: RetryConfig, retry_number: int) -> float:
@@ -138,22 +159,32 @@ def _backoff(config: RetryConfig, retry_number: int) -> float:
     return delay * (1 - config.jitter * random.random())  # noqa: S311 - jitter, not crypto
 
 
+# The attempt never reached the server whole: nothing can have been done with it.
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.WriteError,
+             httpx2.WriteTimeout)  # fmt: skip
+# The request went out and no status came back: the server may be working on it.
+_UNANSWERED = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+
+
 def next_delay(
     config: RetryConfig,
     retry_number: int,
     *,
     response: httpx2.Response | None = None,
     error: Exception | None = None,
+    idempotent: bool = False,
+    unsent: bool = False,
 ) -> float | None:
-    """Seconds to wait before sending again, or None to stop and hand back the outcome."""
+    """Seconds to wait before sending again, or None to stop and hand back the outcome.
+
+    `idempotent`: sending the request twice has no more effect than once (a GET).
+    `unsent`: the request is known not to have reached the server whole.
+    """
     if retry_number >= config.max_retries:
         return None
     if error is not None:
-        retryable = isinstance(error, httpx2.TimeoutException | httpx2.NetworkError)
-        retryable = retryable or isinstance(error, httpx2.RemoteProtocolError)
-        return (
-            _backoff(config, retry_number) if retryable and config.retry_connection_errors else None
-        )
+        resend = _resend(config, error, idempotent, unsent)
+        return _backoff(config, retry_number) if resend else None
     assert response is not None
     if response.is_success:
         return None  # a success is never sent twice, whatever x-should-retry says
@@ -162,7 +193,27 @@ def next_delay(
         should_retry != "true" and response.status_code not in config.retry_statuses
     ):
         return None
-    asked = retry_after_seconds(response.headers)
+    return _told_or_backoff(config, retry_number, response.headers)
+
+
+def _told_or_backoff(
+    config: RetryConfig, retry_number: int, headers: httpx2.Headers
+) -> float | None:
+    """The wait the answer asks for, made longer by up to `jitter` of itself so that clients
+    told the same wait spread out (never shorter: the server asked for at least that);
+    None if it is above max_retry_after; the backoff when it asks for none."""
+    asked = retry_after_seconds(headers)
     if asked is None:
         return _backoff(config, retry_number)
-    return asked if asked <= config.max_retry_after else None
+    if asked > config.max_retry_after:
+        return None
+    return asked * (1 + config.jitter * random.random())  # noqa: S311 - jitter, not crypto
+
+
+def _resend(config: RetryConfig, error: Exception, idempotent: bool, unsent: bool) -> bool:
+    """Whether an attempt that failed with `error` may be sent again (see RetryConfig)."""
+    if not config.retry_connection_errors:
+        return False
+    if unsent or isinstance(error, _NOT_SENT):
+        return True
+    return isinstance(error, _UNANSWERED) and (idempotent or config.retry_unanswered)

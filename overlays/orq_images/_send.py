@@ -1,10 +1,16 @@
 """Sending one request the SDK makes: retries and each attempt's deadline, written once.
 
 `attempts()` is the whole policy, a generator of actions in the manner of
-httpx's auth flows: send the request, receive the answer's body into a sink,
-discard an answer that will be retried, wait. `drive()` and `adrive()` perform
-those actions with an `httpx2.Client` or an `httpx2.AsyncClient`. Any flow made
-of them (a download following redirects is one) runs on both.
+httpx's auth flows: send the request, receive the answer's body into a sink
+(one that drops it, for an answer that will be retried), wait. `drive()` and
+`adrive()` perform those actions with an `httpx2.Client` or an
+`httpx2.AsyncClient`. Any flow made of them (a download following redirects is
+one) runs on both. Every body is read through `_reading.BodyReader`, bounded,
+and every answer a flow was given is closed when the flow ends, however it ends,
+so that no error can keep a pooled connection.
+
+All attempts of one request carry the same headers (its Idempotency-Key among
+them), but for RETRY_COUNT_HEADER, which counts the retries.
 
 The client is used as it is: nothing is wrapped or replaced, so an application
 sharing its `http_client` with the SDK keeps its own requests, streams and
@@ -40,39 +46,55 @@ import httpx2
 
 from ._api_key import KEY_EXTENSION
 from ._cookies import take_back
-from ._exceptions import OrqError
+from ._exceptions import OrqError, incomplete
 from ._httpx2_internals import set_body
-from ._retry import RETRY_EXTENSION, RetryConfig, next_delay
+from ._reading import BodyReader
+from ._retry import RETRY_COUNT_HEADER, RETRY_EXTENSION, RetryConfig, next_delay
 
 if TYPE_CHECKING:  # protocols for type checkers only: they would cost milliseconds at import
 
     class Sink(Protocol):
-        """Where an answer's body goes, chunk by chunk; `write` may refuse with an OrqError.
+        """Where an answer's body goes, decoded, chunk by chunk; `write` may refuse with an
+        OrqError.
 
-        `done` is called once the whole body has arrived.
+        It takes at most `limit` bytes. `done` is called once the body is complete, or
+        once reading stopped early because `refuse(problem)` returned None (the body is
+        over the limit or does not decode): `refuse` gives the error to raise instead,
+        or None to keep what arrived.
         """
+
+        limit: int
 
         def write(self, chunk: bytes) -> None: ...
 
         def done(self) -> None: ...
 
+        def refuse(self, problem: str) -> OrqError | None: ...
+
     class Body(Protocol):
         """What a flow does with final answers: `open` gives a fresh sink for each answer
-        to read (it may refuse the answer by raising), or None to leave the body unread."""
+        to read (it may refuse the answer by raising), or None to drop the body.
+        `limit` is the client's max_response_bytes."""
+
+        limit: int
 
         def open(self, response: httpx2.Response) -> Sink | None: ...
 
     class AsyncSender(Protocol):
-        """What performs a flow's HTTP actions (Send, Receive, Discard) in place of httpx2."""
+        """What performs a flow's HTTP actions (Send, Receive) in place of httpx2."""
 
-        async def _perform(self, action: Send | Receive | Discard) -> Any: ...
+        async def _perform(self, action: Send | Receive) -> Any: ...
 
 
 logger = logging.getLogger("orq_images")
 
-# An error body up to this size is read before the retry, so that its connection
-# goes back to the pool and the retry does not pay for a new connection (and TLS).
+# An answer that is not wanted is read up to this size before the retry, so that
+# its connection goes back to the pool and the retry does not pay for a new
+# connection (and TLS); a larger one is cut off, and its connection closed. An
+# error answer keeps as much for its message.
 _DRAIN_LIMIT = 64 * 1024
+# Methods whose request does nothing more when sent twice: re-sent after any failure.
+_IDEMPOTENT = frozenset({"GET", "HEAD"})
 # A socket timeout of 0 means "do not wait at all" (and fails differently); an
 # attempt whose budget is spent gets this instead, and times out at once.
 _SPENT = 0.001
@@ -154,6 +176,10 @@ class _UploadWithDeadline(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     Its chunks go out as they are on the SDK's own sync connections, whose every socket
     wait stops at the deadline (`drive` sets `capped_sockets`); elsewhere they are cut to
     WRITE_SIZE, so that the deadline is looked at between writes.
+
+    `whole` tells whether the transport took all of it: if not, the server cannot have
+    received the whole request, whatever error the transport reports (httpcore reports
+    a reset mid-upload as a ReadError, after looking for an answer).
     """
 
     capped_sockets = False
@@ -162,6 +188,7 @@ class _UploadWithDeadline(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         self._stream = stream
         self._deadline = deadline
         self._request = request
+        self.whole = False
 
     def __iter__(self) -> Iterator[bytes]:
         # Chunks may be memoryview slices: see MultipartStream.__iter__.
@@ -170,11 +197,13 @@ class _UploadWithDeadline(httpx2.SyncByteStream, httpx2.AsyncByteStream):
             if self._deadline.expired():
                 raise _timeout(httpx2.WriteTimeout, self._request)
             yield chunk  # type: ignore[misc]
+        self.whole = True
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         # The asyncio timeout around the attempt bounds the async upload.
         async for chunk in self._stream:
             yield chunk
+        self.whole = True
 
 
 # The actions are plain classes: dataclasses would cost milliseconds at import.
@@ -198,16 +227,6 @@ class Receive:
     def __init__(self, response: httpx2.Response, sink: Sink, deadline: Deadline) -> None:
         self.response = response
         self.sink = sink
-        self.deadline = deadline
-
-
-class Discard:
-    """Close an answer that is not wanted, reading a small body first to keep its connection."""
-
-    __slots__ = ("deadline", "response")
-
-    def __init__(self, response: httpx2.Response, deadline: Deadline) -> None:
-        self.response = response
         self.deadline = deadline
 
 
@@ -253,7 +272,7 @@ PIN_EXTENSION = "orq_images.pin"
 PINNED: ContextVar[Pin | None] = ContextVar("PINNED", default=None)
 
 
-Action = Send | Receive | Discard | Wait | Resolve
+Action = Send | Receive | Wait | Resolve
 Flow = Generator[Action, Any, httpx2.Response]
 
 
@@ -272,43 +291,125 @@ def attempts(request: httpx2.Request, default_retry: RetryConfig, body: Body) ->
     """Send `request` until an answer is final, and receive that answer's body.
 
     The retry policy is the request's RETRY_EXTENSION or `default_retry`; the
-    attempt budget is the read timeout of its "timeout" extension. A body that
-    breaks or stalls mid-way is retried like any other failure.
+    attempt budget is the read timeout of its "timeout" extension. A success is
+    never sent again: if its body breaks off, IncompleteResponseError is raised
+    (unless the method is idempotent: a download's GET is fetched again).
     """
     extension = request.extensions.get(RETRY_EXTENSION)
     config = extension if isinstance(extension, RetryConfig) else default_retry
     limits: Mapping[str, float | None] = request.extensions.get("timeout") or {}
     upload = request.stream
+    drain_limit = min(_DRAIN_LIMIT, body.limit)
+    idempotent = request.method in _IDEMPOTENT
     retry_number = 0
     while True:
         deadline = Deadline(limits, limits.get("read"))
         request.extensions["timeout"] = deadline
+        streamed = None
         if not isinstance(upload, httpx2.ByteStream):  # a one-chunk body needs no checks
-            request.stream = _UploadWithDeadline(upload, deadline, request)
+            request.stream = streamed = _UploadWithDeadline(upload, deadline, request)
+        if retry_number:
+            request.headers[RETRY_COUNT_HEADER] = str(retry_number)
         try:
             response: httpx2.Response = yield Send(request, deadline)
-            delay = next_delay(config, retry_number, response=response)
-            if delay is None:
-                try:
-                    sink = body.open(response)
-                except BaseException:
-                    yield Discard(response, deadline)
-                    raise
-                if sink is None:
-                    yield Discard(response, deadline)
-                else:
-                    yield Receive(response, sink, deadline)
-                return response
-            why = f"status {response.status_code}"
-            yield Discard(response, deadline)
         except httpx2.TransportError as exc:
-            delay = next_delay(config, retry_number, error=exc)
+            # An upload cut off before its end never reached the server whole.
+            unsent = streamed is not None and not streamed.whole
+            delay = next_delay(
+                config, retry_number, error=exc, idempotent=idempotent, unsent=unsent
+            )
             if delay is None:
                 raise
             why = type(exc).__name__
+        else:
+            delay = next_delay(config, retry_number, response=response)
+            if delay is not None:
+                why = f"status {response.status_code}"
+                yield from _drain(response, drain_limit, deadline)
+            else:
+                broken = yield from _final(response, body, deadline, drain_limit)
+                if broken is None:
+                    return response
+                if not idempotent:
+                    raise incomplete(response, broken) from broken
+                delay = next_delay(config, retry_number, error=broken, idempotent=True)
+                if delay is None:
+                    raise broken
+                why = type(broken).__name__
         _log_retry(request, retry_number, delay, why)
         yield Wait(delay)
         retry_number += 1
+
+
+def _final(
+    response: httpx2.Response, body: Body, deadline: Deadline, drain_limit: int
+) -> Generator[Action, Any, httpx2.TransportError | None]:
+    """Receive a final answer's body; the error if a success's body broke off, else None."""
+    try:
+        sink = body.open(response)
+    except BaseException:
+        yield from _drain(response, drain_limit, deadline)
+        raise
+    if sink is None:
+        yield from _drain(response, drain_limit, deadline)
+        return None
+    try:
+        yield Receive(response, sink, deadline)
+    except httpx2.TransportError as exc:
+        if response.is_success:
+            return exc
+        # An error status says what happened; its body is what arrived of it.
+    return None
+
+
+def _drain(
+    response: httpx2.Response, limit: int, deadline: Deadline
+) -> Generator[Action, Any, None]:
+    """Read an unwanted answer (up to `limit` bytes) so its connection can serve again."""
+    # On a failure, what happens next is decided already; the connection closes with the answer.
+    with contextlib.suppress(httpx2.TransportError):
+        yield Receive(response, Dropped(limit), deadline)
+
+
+class Dropped:
+    """A sink that keeps nothing: up to `limit` bytes are read, then the answer is cut off."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def write(self, chunk: bytes) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+    def refuse(self, problem: str) -> None:
+        return None
+
+
+class ErrorBody:
+    """An error answer's first bytes (at most `limit`, and 64 KiB), enough for its message.
+
+    The rest is not read.
+    """
+
+    __slots__ = ("_kept", "_response", "limit")
+
+    def __init__(self, response: httpx2.Response, limit: int) -> None:
+        self._response = response
+        self._kept = bytearray()
+        self.limit = min(limit, _DRAIN_LIMIT)
+
+    def write(self, chunk: bytes) -> None:
+        self._kept += chunk
+
+    def done(self) -> None:
+        set_body(self._response, bytes(self._kept))
+
+    def refuse(self, problem: str) -> None:
+        return None  # what arrived is the message
 
 
 def _lookup(action: Resolve) -> list[str]:
@@ -358,16 +459,20 @@ def _lookup_timeout(action: Resolve) -> TimeoutError:
 class MemoryBody:
     """Answers read into memory, at most `limit` bytes once decoded; then `response.content`.
 
-    The body is held once: BytesIO hands its buffer over as the bytes without a copy.
-    `too_large(response, limit)` makes the error for an answer over the limit.
+    An error answer keeps its first bytes only (ErrorBody). The body is held once:
+    BytesIO hands its buffer over as the bytes without a copy. `refused(response,
+    problem)` makes the error for a success answer that is too large or does not
+    decode.
     """
 
-    def __init__(self, limit: int, too_large: Callable[[httpx2.Response, int], OrqError]) -> None:
+    def __init__(self, limit: int, refused: Callable[[httpx2.Response, str], OrqError]) -> None:
         self.limit = limit
-        self.too_large = too_large
+        self.refused = refused
 
     def open(self, response: httpx2.Response) -> Sink:
-        return _MemorySink(response, self.limit, self.too_large)
+        if not response.is_success:
+            return ErrorBody(response, self.limit)
+        return _MemorySink(response, self.limit, self.refused)
 
 
 class _MemorySink:
@@ -375,23 +480,16 @@ class _MemorySink:
         self,
         response: httpx2.Response,
         limit: int,
-        too_large: Callable[[httpx2.Response, int], OrqError],
+        refused: Callable[[httpx2.Response, str], OrqError],
     ) -> None:
         self._response = response
-        self._limit = limit
-        self._too_large = too_large
-        self._size = 0
+        self.limit = limit
+        self._refused = refused
         # A body that comes in one chunk is kept as it is; a longer one goes into a BytesIO.
         self._first = b""
         self._buffer: io.BytesIO | None = None
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit and "content-encoding" not in response.headers:
-            raise too_large(response, limit)
 
     def write(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self._limit:
-            raise self._too_large(self._response, self._limit)
         if self._buffer is not None:
             self._buffer.write(chunk)
         elif not self._first:
@@ -406,10 +504,8 @@ class _MemorySink:
         buffer = self._buffer
         set_body(self._response, self._first if buffer is None else buffer.getvalue())
 
-
-def _small(response: httpx2.Response) -> bool:
-    length = response.headers.get("content-length", "")
-    return length.isdigit() and int(length) <= _DRAIN_LIMIT
+    def refuse(self, problem: str) -> OrqError:
+        return self._refused(self._response, problem)
 
 
 class _Failed:
@@ -447,6 +543,7 @@ class _Steps:
 
 def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
     """Run `flow` with a sync client; returns its final answer, body received."""
+    answered: list[httpx2.Response] = []
 
     def perform(action: Action) -> Any:
         if isinstance(action, Wait):
@@ -468,12 +565,10 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
                     )
                 finally:
                     PINNED.reset(pinned)
+                answered.append(answer)
                 take_back(client.cookies, answer)
                 return answer
-            if isinstance(action, Receive):
-                _receive(action)
-            else:
-                _discard(action.response)
+            _receive(action)
         except httpx2.TransportError as exc:
             return _Failed(exc)
         finally:
@@ -487,6 +582,8 @@ def drive(client: httpx2.Client, flow: Flow) -> httpx2.Response:
             steps.resume(perform(steps.action))
     finally:
         steps.close()
+        for response in answered:  # a no-op for those already read; frees any other
+            response.close()
     assert steps.answer is not None
     return steps.answer
 
@@ -501,19 +598,13 @@ def _authorize(request: httpx2.Request) -> None:
 def _receive(action: Receive) -> None:
     response = action.response
     try:
-        for chunk in response.iter_bytes():
-            if action.deadline.expired():
-                raise _timeout(httpx2.ReadTimeout, response.request)
-            action.sink.write(chunk)
-        action.sink.done()
-    finally:
-        response.close()
-
-
-def _discard(response: httpx2.Response) -> None:
-    try:
-        if _small(response):
-            response.read()
+        reader = BodyReader(response, action.sink, action.deadline)
+        if not reader.stopped:
+            for raw in response.iter_raw():
+                if not reader.feed(raw):
+                    break
+            else:
+                reader.end()
     finally:
         response.close()
 
@@ -522,8 +613,8 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
     """Run `flow` with an async client; each attempt runs inside its own asyncio timeout.
 
     `client` is an httpx2.AsyncClient, or another sender of the HTTP actions (the
-    aiohttp one, _aiohttp.py): waits, look-ups, deadlines and failures are handled
-    here alike for both.
+    aiohttp one, _aiohttp_transport.py): waits, look-ups, deadlines and failures are
+    handled here alike for both.
     """
     import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
 
@@ -532,6 +623,7 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
         if isinstance(client, httpx2.AsyncClient)
         else client._perform
     )
+    answered: list[httpx2.Response] = []
 
     async def perform(action: Action) -> Any:
         if isinstance(action, Wait):
@@ -547,13 +639,16 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
         pinned = PINNED.set(request.extensions.get(PIN_EXTENSION))
         try:
             async with asyncio.timeout(action.deadline.remaining()):
-                return await send_http(action)
+                outcome = await send_http(action)
         except TimeoutError:
             return _Failed(_timeout(httpx2.ReadTimeout, request))
         except httpx2.TransportError as exc:
             return _Failed(exc)
         finally:
             PINNED.reset(pinned)
+        if isinstance(outcome, httpx2.Response):
+            answered.append(outcome)
+        return outcome
 
     steps = _Steps(flow)
     try:
@@ -561,6 +656,8 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
             steps.resume(await perform(steps.action))
     finally:
         steps.close()
+        for response in answered:  # a no-op for those already read; frees any other
+            await response.aclose()
     assert steps.answer is not None
     return steps.answer
 
@@ -588,19 +685,22 @@ async def _alookup_within(action: Resolve) -> list[str] | OSError:
         return _lookup_timeout(action)
 
 
-async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive | Discard) -> Any:
+async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive) -> Any:
     if isinstance(action, Send):
         answer = await client.send(action.request, stream=True, auth=None, follow_redirects=False)
         take_back(client.cookies, answer)
         return answer
     response = action.response
+    chunks = response.aiter_raw()
     try:
-        if isinstance(action, Receive):
-            async for chunk in response.aiter_bytes():
-                action.sink.write(chunk)
-            action.sink.done()
-        elif _small(response):
-            await response.aread()
+        reader = BodyReader(response, action.sink, action.deadline)
+        if not reader.stopped:
+            async for raw in chunks:
+                if not reader.feed(raw):
+                    break
+            else:
+                reader.end()
     finally:
+        await chunks.aclose()
         await response.aclose()
     return None

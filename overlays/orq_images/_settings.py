@@ -25,7 +25,13 @@ DEFAULT_TIMEOUT = httpx2.Timeout(600.0, connect=5.0)
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 USER_AGENT = f"orq-images/{__version__} python"
 # The headers the SDK sets on each API request besides the key (see _api_key.py).
-SDK_HEADERS = ((b"Accept", b"application/json"), (b"User-Agent", USER_AGENT.encode("ascii")))
+SDK_HEADERS = (
+    (b"Accept", b"application/json"),
+    # What the SDK decodes itself, bounded (see _reading); httpx2 would offer brotli and
+    # zstd too when they happen to be installed.
+    (b"Accept-Encoding", b"gzip, deflate"),
+    (b"User-Agent", USER_AGENT.encode("ascii")),
+)
 _MAX_PORT = 65535
 
 

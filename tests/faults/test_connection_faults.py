@@ -2,7 +2,8 @@
 
 Each becomes APIConnectionError (APITimeoutError for timeouts) with the httpx
 error as __cause__, after the configured retries, and no call runs past its
-timeout for each attempt plus the waits between attempts.
+timeout for each attempt plus the waits between attempts. A success whose body
+breaks off is IncompleteResponseError, and never sent again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import socket
 import httpx2
 import pytest
 
-from orq_images import APIConnectionError, APITimeoutError, RetryConfig
+from orq_images import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    IncompleteResponseError,
+    RetryConfig,
+)
 from tests.conftest import API_KEY, image_response
 from tests.faults.conftest import FAST, SLACK, Generate, Stopwatch
 from tests.support.server import LoopbackServer, Reply
@@ -47,47 +54,76 @@ def test_connection_refused(generate: Generate, caplog: pytest.LogCaptureFixture
     assert all("ConnectError" in message for message in retries)
 
 
-def test_reset_while_sending_the_body_is_retried_and_resent_whole(
+# Attempts that reached the server whole but got no status are not sent again unless
+# the caller says so: the server may be generating (and billing) the images.
+RESEND_UNANSWERED = RetryConfig(
+    backoff_initial=0.05, backoff_max=0.2, jitter=0.0, retry_unanswered=True
+)
+
+
+def test_a_json_body_reset_while_sending_is_not_resent_by_default(
     generate: Generate, server: LoopbackServer
 ) -> None:
-    # The server reads the first KB, then resets: the client is still writing.
+    # The server reads the first KB, then resets: the client is still writing its one
+    # chunk, and the transport cannot tell that from a reset after the whole request.
     prompt = "a fox " * 50_000
     server.queue(Reply(action="reset_mid_body"))
-    generate(prompt=prompt, retry_config=FAST)
+    with pytest.raises(APIConnectionError):
+        generate(prompt=prompt, retry_config=FAST)
+    assert server.requests == []  # the cut attempt was never recorded whole
+
+
+def test_a_json_body_reset_while_sending_is_resent_whole_when_asked(
+    generate: Generate, server: LoopbackServer
+) -> None:
+    prompt = "a fox " * 50_000
+    server.queue(Reply(action="reset_mid_body"))
+    generate(prompt=prompt, retry_config=RESEND_UNANSWERED)
     (received,) = server.requests  # the reset attempt was cut before it was recorded
     assert received.json()["prompt"] == prompt
 
 
-def test_reset_while_receiving_the_answer_is_retried(
+def test_a_success_cut_off_mid_body_is_never_sent_again(
     generate: Generate, server: LoopbackServer
 ) -> None:
-    server.queue(Reply(200, image_response(), action="reset_mid_response"))
-    result = generate(retry_config=FAST)
-    assert result.created == 1_732_233_600
-    first, second = server.requests
-    assert first.body == second.body
-
-
-def test_reset_while_receiving_without_retries(generate: Generate, server: LoopbackServer) -> None:
-    server.queue(Reply(200, image_response(), action="reset_mid_response"))
-    with pytest.raises(APIConnectionError) as caught:
-        generate(retry_config=NO_RETRIES)
-    assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError)
+    headers = {"x-request-id": "req_cut"}
+    server.queue(Reply(200, image_response(), headers, action="reset_mid_response"))
+    with pytest.raises(IncompleteResponseError) as caught:
+        generate(retry_config=RESEND_UNANSWERED)  # not even when unanswered ones are
     assert len(server.requests) == 1
+    error = caught.value
+    assert isinstance(error, APIResponseValidationError)
+    assert isinstance(error.__cause__, httpx2.RemoteProtocolError | httpx2.ReadError)
+    assert error.request_id == "req_cut"
+    assert error.status_code == 200
+    assert "may have been generated" in str(error)
+    assert "req_cut" in str(error)
 
 
-def test_a_server_that_never_answers_times_out_on_each_attempt(
+def test_a_server_that_never_answers_is_not_asked_again_by_default(
     generate: Generate, server: LoopbackServer
 ) -> None:
     server.queue(*[Reply(action="hang")] * 3)
     watch = Stopwatch()
     with pytest.raises(APITimeoutError) as caught:
         generate(timeout_ms=200, retry_config=FAST)
+    assert 0.2 <= watch.elapsed <= 0.2 + SLACK
+    assert len(server.requests) == 1
+    assert isinstance(caught.value.__cause__, httpx2.ReadTimeout)
+    assert "timed out" in str(caught.value)
+
+
+def test_a_server_that_never_answers_times_out_on_each_attempt_when_asked(
+    generate: Generate, server: LoopbackServer
+) -> None:
+    server.queue(*[Reply(action="hang")] * 3)
+    watch = Stopwatch()
+    with pytest.raises(APITimeoutError) as caught:
+        generate(timeout_ms=200, retry_config=RESEND_UNANSWERED)
     # Three attempts of 0.2 s, with waits of 0.05 s and 0.1 s between them.
     assert 3 * 0.2 + 0.15 <= watch.elapsed <= 3 * 0.2 + 0.15 + SLACK
     assert len(server.requests) == 3
     assert isinstance(caught.value.__cause__, httpx2.ReadTimeout)
-    assert "timed out" in str(caught.value)
 
 
 def test_a_server_that_never_answers_without_retries(
@@ -116,9 +152,11 @@ def test_a_slow_drip_past_the_timeout_is_cut_at_the_timeout(
     assert len(json.dumps(body)) > 96  # 7 chunks of 16 bytes, 0.2 s apart: 1.4 s in all
     server.queue(Reply(200, body, action="drip"))
     watch = Stopwatch()
-    with pytest.raises(APITimeoutError):
-        generate(timeout_ms=400, retry_config=NO_RETRIES)
+    with pytest.raises(IncompleteResponseError) as caught:
+        generate(timeout_ms=400, retry_config=FAST)
     assert watch.elapsed <= 0.4 + SLACK
+    assert isinstance(caught.value.__cause__, httpx2.ReadTimeout)
+    assert len(server.requests) == 1
 
 
 def test_connection_errors_never_show_the_key(generate: Generate, server: LoopbackServer) -> None:

@@ -22,7 +22,9 @@ from typing import Any, Literal
 
 import multipart
 
-Action = Literal["reply", "reset", "reset_mid_body", "reset_mid_response", "hang", "drip"]
+Action = Literal[
+    "reply", "reset", "reset_mid_body", "reset_mid_response", "hang", "drip", "endless"
+]
 
 
 @dataclass
@@ -237,6 +239,9 @@ class LoopbackServer:
 
             def _send(self, reply: Reply) -> None:
                 payload, headers = reply.encoded()
+                if reply.action == "endless":
+                    self._send_endless(reply.status, headers, payload or b"x" * 65536)
+                    return
                 self.send_response(reply.status)
                 for name, value in [*headers.items(), *reply.more_headers]:
                     self.send_header(name, value)
@@ -255,6 +260,22 @@ class LoopbackServer:
                         self.wfile.flush()
                     return
                 self.wfile.write(payload)
+
+            def _send_endless(self, status: int, headers: dict[str, str], chunk: bytes) -> None:
+                # A chunked body that never ends: `chunk` again and again, until the
+                # client goes away or the server stops.
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.close_connection = True
+                framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                while not server._stop.is_set():
+                    try:
+                        self.wfile.write(framed)
+                    except OSError:
+                        return
 
         return Handler
 
