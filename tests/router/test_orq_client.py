@@ -52,7 +52,9 @@ def test_routing_headers_are_on_the_detailed_response(orq_router: LocalRouter) -
 def test_the_client_retries_a_queued_fault(orq_router: LocalRouter) -> None:
     orq_router.queue_fault(status=503, headers={"Retry-After": "0"})
     orq_router.queue_fault(drop_connection=True)
-    with Orq(api_key="k", server_url=orq_router.url, retry_config=FAST) as orq:
+    # A connection dropped after the request was read is re-sent only when asked.
+    resend = RetryConfig(backoff_initial=0.01, backoff_max=0.02, retry_unanswered=True)
+    with Orq(api_key="k", server_url=orq_router.url, retry_config=resend) as orq:
         res = orq.router.images.generations.create(prompt="p", model="m", size="8x8")
     assert len(res.data) == 1
     assert [r.status for r in orq_router.requests] == [503, None, 200]
