@@ -1,4 +1,4 @@
-"""The multipart/form-data body of an image variation request, streamed.
+"""The multipart/form-data body of an upload request (variations, edits), streamed.
 
 `form_fields` turns a checked request dict into text fields the way the API reads
 them: each nested object or array is one field of JSON text (a list the spec
