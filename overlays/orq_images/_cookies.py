@@ -47,8 +47,8 @@ class NoCookies(httpx2.Cookies):
 
 def take_back(cookies: httpx2.Cookies, response: httpx2.Response) -> None:
     """Remove from `cookies` what `response`, an SDK call's answer, set in it."""
-    if "set-cookie" not in response.headers or isinstance(cookies, NoCookies):
-        return
+    if isinstance(cookies, NoCookies) or "set-cookie" not in response.headers:
+        return  # the SDK's own client, checked first: it is the common case
     jar = cookies.jar
     for cookie in cookies_set_by(jar, response):
         with contextlib.suppress(KeyError):  # not there: the jar's policy refused it
