@@ -10,10 +10,14 @@ with nothing else changed. `RetryConfig(...)` here returns an orq_images.RetryCo
 doing what orq-ai-sdk's would: waits of `initial_interval * exponent**n`
 milliseconds capped at `max_interval`, for as many retries as fit in
 `max_elapsed_time`, on orq-ai-sdk's status codes for the image operations
-(429, 500, 502, 503, 504) unless `status_codes_override` names others. Two
+(429, 500, 502, 503, 504) unless `status_codes_override` names others. Three
 differences remain: a wait is jittered by up to a quarter of itself rather than
-by adding up to `jitter_ms`, and a Retry-After above 60 s is not waited for
-(orq-ai-sdk waits any time the server asks). orq-ai-sdk's own RetryConfig
+by adding up to `jitter_ms`; a Retry-After above 60 s is not waited for
+(orq-ai-sdk waits any time the server asks); and `retry_connection_errors`
+retries what never reached the server, not a request that was sent and then
+timed out or was cut off (orq-ai-sdk sends that again, and the images may be
+generated, and billed, twice; `retry_unanswered=True` on an
+orq_images.RetryConfig does the same). orq-ai-sdk's own RetryConfig
 objects are converted the same way wherever the SDK takes a RetryConfig.
 """
 
