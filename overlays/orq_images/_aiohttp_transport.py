@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import weakref
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Self
 
@@ -36,6 +37,8 @@ from ._reading import BodyReader
 from ._send import Receive, Send
 
 if TYPE_CHECKING:
+    import asyncio
+
     import aiohttp
 
 __all__ = ["DefaultAioHttpClient"]
@@ -59,6 +62,12 @@ def _bypassed(host: str, proxies: dict[str, str]) -> bool:
 
     # NO_PROXY as urllib (and so requests and aiohttp) reads it; typeshed omits it.
     return bool(urllib.request.proxy_bypass_environment(host, proxies))  # type: ignore[attr-defined]
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    import asyncio  # noqa: PLC0415 - `import orq_images` does not load asyncio
+
+    return asyncio.get_running_loop()
 
 
 def _aiohttp() -> Any:
@@ -106,6 +115,7 @@ class DefaultAioHttpClient:
         self._proxies = _environment_proxies() if trust_env else {}
         self._proxy_for: dict[tuple[str, str], str | None] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._pid = os.getpid()  # of the process that opened the session
         self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self.headers: httpx2.Headers = httpx2.Headers({"Accept-Encoding": _ACCEPT_ENCODING})
@@ -126,7 +136,10 @@ class DefaultAioHttpClient:
         # child after os.fork(), where the parent's is kept unused (see _fork.py).
         if self._session is not None:
             leave_untouched(self._session)
+        import asyncio  # noqa: PLC0415 - `import orq_images` does not load asyncio
+
         self._pid = os.getpid()
+        self._loop = weakref.ref(asyncio.get_running_loop())
         aiohttp = self._aiohttp
         limits = self._limits
         from ._pinned_addresses import pinned_resolver  # noqa: PLC0415 - imports httpcore2
@@ -202,6 +215,12 @@ class DefaultAioHttpClient:
         session = self._session
         if session is None or self._pid != os.getpid():
             session = self._open()
+        elif self._loop is None or self._loop() is not _running_loop():
+            raise OrqError(
+                "this DefaultAioHttpClient's connections belong to the event loop it was "
+                "first used in: make one per event loop (asyncio.run), or use AsyncOrq() "
+                "without http_client, whose connections are per loop"
+            )
         stream = request.stream
         # A JSON body is one ByteStream: its bytes go as they are.
         data: Any = body_bytes(stream) if isinstance(stream, httpx2.ByteStream) else _Upload(stream)

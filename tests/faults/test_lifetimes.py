@@ -226,3 +226,15 @@ def test_async_orq_works_under_many_event_loops_and_closes_from_any(
     assert clients[2].is_closed
     idle.close()
     assert len(server.requests) == 3
+
+
+def test_an_aiohttp_client_used_from_another_event_loop_says_so(server: LoopbackServer) -> None:
+    orq = AsyncOrq(server_url=server.url, http_client=DefaultAioHttpClient())
+
+    async def call() -> None:
+        await orq.router.images.generations.create(**PARAMS)
+
+    asyncio.run(call())
+    with pytest.raises(OrqError, match="make one per event loop"):
+        asyncio.run(call())  # aiohttp's own error would be a raw RuntimeError
+    assert len(server.requests) == 1
