@@ -394,18 +394,19 @@ class _PathSource:
                 self.field, f"cannot read {self.path} to send it again: {exc.strerror}"
             ) from None
         with file:
-            if _stamp(os.fstat(file.fileno())) != self.stamp:
-                raise self._changed("after it was checked")
+            opened = os.fstat(file.fileno())
+            if _stamp(opened) != self.stamp:
+                raise self._changed("after it was checked", opened)
             yield from _read_exactly(file, self.size, self._changed("while it was being sent"))
-            if _stamp(os.fstat(file.fileno())) != self.stamp:
-                raise self._changed("while it was being sent; the request was cut off")
+            ended = os.fstat(file.fileno())
+            if _stamp(ended) != self.stamp:
+                raise self._changed("while it was being sent; the request was cut off", ended)
 
-    def _changed(self, when: str) -> InvalidRequestError:
-        now = os.stat(self.path).st_size if os.path.exists(self.path) else 0
-        return InvalidRequestError(
-            self.field,
-            f"{self.path} changed {when} ({self.size:,} bytes when checked, {now:,} bytes now)",
-        )
+    def _changed(self, when: str, now: os.stat_result | None = None) -> InvalidRequestError:
+        sizes = f"{self.size:,} bytes when checked"
+        if now is not None:
+            sizes += f", {now.st_size:,} bytes now"
+        return InvalidRequestError(self.field, f"{self.path} changed {when} ({sizes})")
 
 
 @dataclass(frozen=True)

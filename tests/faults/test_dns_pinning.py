@@ -169,3 +169,18 @@ def test_with_a_callers_http_client_an_answer_from_a_forbidden_peer_is_refused_u
         fetch_sync() if kind == "sync" else asyncio.run(fetch_async())
     assert servers[0].requests == []
     assert len(servers[1].requests) == 1  # the request went out; its answer was not read
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:99999/a.png", "port 99999"),
+        ("http://127.0.0.1:0/a.png", "port 0"),
+        ("http://images .test/a.png", "space"),
+    ],
+)
+def test_an_image_url_no_connection_can_use_is_a_download_error(
+    fetch: Any, url: str, problem: str
+) -> None:
+    with pytest.raises(DownloadError, match=problem):
+        fetch(url)
