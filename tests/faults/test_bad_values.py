@@ -30,7 +30,15 @@ VARY = {"model": "openai/dall-e-2", "image": ("a.png", PNG_1X1)}
 @pytest.mark.parametrize(
     ("extra", "field"),
     [
-        ({"fallbacks": [{"model": "m", "weight": math.nan}]}, "fallbacks[0].weight"),
+        (
+            {
+                "load_balancer": {
+                    "type": "weight_based",
+                    "models": [{"model": "m", "weight": math.nan}],
+                }
+            },
+            "load_balancer.models[0].weight",
+        ),
         ({"extra_body": {"custom": math.inf}}, "custom"),
         ({"extra_body": {"deep": {"list": [1, -math.inf]}}}, "deep.list[1]"),
     ],
