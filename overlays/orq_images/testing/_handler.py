@@ -56,6 +56,9 @@ class BodyError(Exception):
 
 class RouterServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of clients connecting at once
+    # overflows it, and the kernel resets connections a client already wrote to.
+    request_queue_size = 1024
 
     def __init__(
         self,
