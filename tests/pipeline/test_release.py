@@ -194,6 +194,15 @@ def test_a_bad_index_name_or_url_is_one_line_without_the_password(pypirc: str) -
     assert "secret" not in str(refused.value)
 
 
+def test_the_unreleased_notes_become_the_releases_section() -> None:
+    text = "# Changelog\n\n## Unreleased\n\n- written by hand\n\n## 0.1.0\n\n- first\n"
+    updated = add_release(text, "0.2.0", "- from the API report\n")
+    assert updated == (
+        "# Changelog\n\n## 0.2.0\n\n- written by hand\n\n- from the API report\n\n"
+        "## 0.1.0\n\n- first\n"
+    )
+
+
 def test_changelog_section_goes_on_top() -> None:
     text = "# Changelog\n\n## 0.1.0\n\nFirst release.\n"
     updated = add_release(text, "0.2.0", "- one change\n")
