@@ -29,7 +29,9 @@ async def _sent(server: LoopbackServer, transport: str, kind: str) -> RecordedRe
         timeout_ms=10_000,
     ) as orq:
         await getattr(orq.router.images, endpoint).create(
-            **params, http_headers={"X-Trace": "abc-123"}
+            # The caller's Idempotency-Key, so both calls carry the same one.
+            **params,
+            http_headers={"X-Trace": "abc-123", "Idempotency-Key": f"key-{kind}"},
         )
     return server.requests[-1]
 
