@@ -322,9 +322,11 @@ def test_release_loop_through_a_real_index(
     git(repo, "rm", "--quiet", "--cached", "NOTES.md")
     (repo / "NOTES.md").unlink()
     git(repo, "checkout", "--", "README.md")
-    assert "## 0.2.0\n\n- **Non-breaking:** `CreateImageVariationRequest.style`" in (
-        repo / "CHANGELOG.md"
-    ).read_text(encoding="utf-8")
+    # The notes written under Unreleased became 0.2.0's, the API report's lines after them.
+    changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
+    release_notes = changelog.split("## 0.2.0\n\n", 1)[1].split("\n## ", 1)[0]
+    assert "## Unreleased" not in changelog
+    assert "- **Non-breaking:** `CreateImageVariationRequest.style`" in release_notes
 
     # The login from the environment, the index too; the tag ships as tagged, and
     # nothing is written into the tree.
