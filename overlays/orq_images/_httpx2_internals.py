@@ -28,6 +28,16 @@ def set_body(response: httpx2.Response, content: bytes) -> None:
     response._content = content
 
 
+def body_in_hand(response: httpx2.Response) -> bytes | None:
+    """The body of a response that was built holding it (as a MockTransport handler's
+    `httpx2.Response(200, json=...)` is): httpx2 has read and decoded it already, so it
+    cannot be streamed. None for a response still to be read."""
+    if not response.is_stream_consumed:
+        return None
+    content: bytes | None = getattr(response, "_content", None)
+    return content
+
+
 def body_bytes(stream: httpx2.ByteStream) -> bytes:
     """The bytes a ByteStream (a JSON request's body) holds, without copying them."""
     content: bytes = stream._stream

@@ -144,6 +144,16 @@ class BodyReader:
             self._stop(f"does not decode as its Content-Encoding says ({exc})")
         return not self.stopped
 
+    def feed_decoded(self, data: bytes) -> bool:
+        """Take a whole body httpx2 already read and decoded (see body_in_hand)."""
+        if self.stopped:
+            return False
+        try:
+            self._take(data)
+        except Refused as refused:
+            self._stop(str(refused))
+        return not self.stopped
+
     def _decoded(self, data: bytes, layer: int) -> Iterator[bytes]:
         if layer == len(self._layers):
             yield data

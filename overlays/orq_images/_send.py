@@ -47,7 +47,7 @@ import httpx2
 from ._api_key import KEY_EXTENSION
 from ._cookies import take_back
 from ._exceptions import OrqError, incomplete
-from ._httpx2_internals import set_body
+from ._httpx2_internals import body_in_hand, set_body
 from ._reading import BodyReader
 from ._retry import RETRY_COUNT_HEADER, RETRY_EXTENSION, RetryConfig, next_delay
 
@@ -599,7 +599,11 @@ def _receive(action: Receive) -> None:
     response = action.response
     try:
         reader = BodyReader(response, action.sink, action.deadline)
-        if not reader.stopped:
+        in_hand = body_in_hand(response)
+        if in_hand is not None:
+            if reader.feed_decoded(in_hand):
+                reader.end()
+        elif not reader.stopped:
             for raw in response.iter_raw():
                 if not reader.feed(raw):
                     break
@@ -694,7 +698,11 @@ async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive) -> 
     chunks = response.aiter_raw()
     try:
         reader = BodyReader(response, action.sink, action.deadline)
-        if not reader.stopped:
+        in_hand = body_in_hand(response)
+        if in_hand is not None:
+            if reader.feed_decoded(in_hand):
+                reader.end()
+        elif not reader.stopped:
             async for raw in chunks:
                 if not reader.feed(raw):
                     break
