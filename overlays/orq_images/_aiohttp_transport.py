@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import ssl
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx2
@@ -185,10 +185,13 @@ class DefaultAioHttpClient:
             self._timeouts[connect] = found
         return found
 
-    async def _perform(self, action: Send | Receive) -> Any:
+    def _perform(self, action: Send | Receive) -> Awaitable[Any]:
         """Perform one HTTP action of a send flow (see _send.py)."""
         if isinstance(action, Send):
-            return await self._send(action.request)
+            return self._send(action.request)
+        return self._receive(action)
+
+    async def _receive(self, action: Receive) -> None:
         response = action.response
         body = response.stream
         assert isinstance(body, _AioBody)
@@ -207,7 +210,6 @@ class DefaultAioHttpClient:
             body.finish()
             response.is_stream_consumed = True
             response.is_closed = True
-        return None
 
     async def _send(self, request: httpx2.Request) -> httpx2.Response:
         if self.is_closed:
@@ -292,14 +294,13 @@ class _Upload:
 
 
 class _AioBody(httpx2.AsyncByteStream):
-    """An answer's body as it arrives, undecoded; `_perform` reads it through BodyReader."""
+    """An answer's body as it arrives, undecoded; `_receive` reads it through BodyReader."""
 
     def __init__(self, answer: aiohttp.ClientResponse) -> None:
         self.answer = answer
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.answer.content.iter_any():
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.answer.content.iter_any()
 
     def finish(self) -> None:
         # A body read to the end gives its connection back to the pool; one left

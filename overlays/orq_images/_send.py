@@ -38,7 +38,15 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -83,7 +91,7 @@ if TYPE_CHECKING:  # protocols for type checkers only: they would cost milliseco
     class AsyncSender(Protocol):
         """What performs a flow's HTTP actions (Send, Receive) in place of httpx2."""
 
-        async def _perform(self, action: Send | Receive) -> Any: ...
+        def _perform(self, action: Send | Receive) -> Awaitable[Any]: ...
 
 
 logger = logging.getLogger("orq_images")
@@ -599,11 +607,7 @@ def _receive(action: Receive) -> None:
     response = action.response
     try:
         reader = BodyReader(response, action.sink, action.deadline)
-        in_hand = body_in_hand(response)
-        if in_hand is not None:
-            if reader.feed_decoded(in_hand):
-                reader.end()
-        elif not reader.stopped:
+        if not _took_in_hand(reader, response) and not reader.stopped:
             for raw in response.iter_raw():
                 if not reader.feed(raw):
                     break
@@ -611,6 +615,20 @@ def _receive(action: Receive) -> None:
                 reader.end()
     finally:
         response.close()
+
+
+def _request_of(action: Send | Receive) -> httpx2.Request:
+    return action.request if isinstance(action, Send) else action.response.request
+
+
+def _took_in_hand(reader: BodyReader, response: httpx2.Response) -> bool:
+    """Feed `reader` a body httpx2 holds already (see body_in_hand); False if there is none."""
+    in_hand = body_in_hand(response)
+    if in_hand is None:
+        return False
+    if reader.feed_decoded(in_hand):
+        reader.end()
+    return True
 
 
 async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2.Response:
@@ -622,48 +640,74 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
     """
     import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
 
-    send_http = (
+    perform: Callable[[Send | Receive], Awaitable[Any]] = (
         functools.partial(_perform_async, client)
         if isinstance(client, httpx2.AsyncClient)
         else client._perform
     )
     answered: list[httpx2.Response] = []
-
-    async def perform(action: Action) -> Any:
-        if isinstance(action, Wait):
-            await asyncio.sleep(action.seconds)
-            return None
-        if isinstance(action, Resolve):
-            return await _alookup_within(action)
-        if isinstance(action, Send):
-            request = action.request
-            _authorize(request)
-        else:
-            request = action.response.request
-        pinned = PINNED.set(request.extensions.get(PIN_EXTENSION))
-        try:
-            async with asyncio.timeout(action.deadline.remaining()):
-                outcome = await send_http(action)
-        except TimeoutError:
-            return _Failed(_timeout(httpx2.ReadTimeout, request))
-        except httpx2.TransportError as exc:
-            return _Failed(exc)
-        finally:
-            PINNED.reset(pinned)
-        if isinstance(outcome, httpx2.Response):
-            answered.append(outcome)
-        return outcome
-
     steps = _Steps(flow)
     try:
-        while steps.action is not None:
-            steps.resume(await perform(steps.action))
+        while (action := steps.action) is not None:
+            if isinstance(action, Wait):
+                await asyncio.sleep(action.seconds)
+                steps.resume(None)
+            elif isinstance(action, Resolve):
+                steps.resume(await _alookup_within(action))
+            else:
+                await _attempt(perform, steps, answered)
     finally:
         steps.close()
         for response in answered:  # a no-op for those already read; frees any other
             await response.aclose()
     assert steps.answer is not None
     return steps.answer
+
+
+async def _attempt(
+    perform: Callable[[Send | Receive], Awaitable[Any]],
+    steps: _Steps,
+    answered: list[httpx2.Response],
+) -> None:
+    """Perform one attempt's HTTP actions, its Send and the Receives of its answer,
+    under one asyncio timeout: the attempt's deadline, which they all share.
+
+    One timer an attempt, not one an action: at a thousand calls in flight every
+    object a waiting call holds is work for the garbage collector.
+    """
+    import asyncio  # noqa: PLC0415
+
+    current = steps.action
+    assert isinstance(current, Send | Receive)
+    deadline = current.deadline
+    # PINNED is set only where it changes: setting a context variable copies the context.
+    pin = _request_of(current).extensions.get(PIN_EXTENSION)
+    pinned = PINNED.set(pin) if pin is not PINNED.get() else None
+    timer = asyncio.timeout(deadline.remaining())
+    try:
+        async with timer:
+            while True:
+                if isinstance(current, Send):
+                    _authorize(current.request)
+                try:
+                    outcome = await perform(current)
+                except httpx2.TransportError as exc:
+                    outcome = _Failed(exc)
+                if isinstance(outcome, httpx2.Response):
+                    answered.append(outcome)
+                steps.resume(outcome)
+                following = steps.action
+                if not isinstance(following, Send | Receive) or following.deadline is not deadline:
+                    return
+                current = following
+    except TimeoutError:
+        if not timer.expired():
+            raise
+        # The action being awaited when the time ran out fails with it.
+        steps.resume(_Failed(_timeout(httpx2.ReadTimeout, _request_of(current))))
+    finally:
+        if pinned is not None:
+            PINNED.reset(pinned)
 
 
 async def _alookup_within(action: Resolve) -> list[str] | OSError:
@@ -689,20 +733,24 @@ async def _alookup_within(action: Resolve) -> list[str] | OSError:
         return _lookup_timeout(action)
 
 
-async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive) -> Any:
+def _perform_async(client: httpx2.AsyncClient, action: Send | Receive) -> Awaitable[Any]:
     if isinstance(action, Send):
-        answer = await client.send(action.request, stream=True, auth=None, follow_redirects=False)
-        take_back(client.cookies, answer)
-        return answer
+        return _send_async(client, action.request)
+    return _areceive(action)
+
+
+async def _send_async(client: httpx2.AsyncClient, request: httpx2.Request) -> httpx2.Response:
+    answer = await client.send(request, stream=True, auth=None, follow_redirects=False)
+    take_back(client.cookies, answer)
+    return answer
+
+
+async def _areceive(action: Receive) -> None:
     response = action.response
     chunks = response.aiter_raw()
     try:
         reader = BodyReader(response, action.sink, action.deadline)
-        in_hand = body_in_hand(response)
-        if in_hand is not None:
-            if reader.feed_decoded(in_hand):
-                reader.end()
-        elif not reader.stopped:
+        if not _took_in_hand(reader, response) and not reader.stopped:
             async for raw in chunks:
                 if not reader.feed(raw):
                     break
@@ -711,4 +759,3 @@ async def _perform_async(client: httpx2.AsyncClient, action: Send | Receive) -> 
     finally:
         await chunks.aclose()
         await response.aclose()
-    return None

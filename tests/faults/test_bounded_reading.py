@@ -281,13 +281,13 @@ def test_every_body_read_goes_through_the_one_reader() -> None:
     aiohttp_stream = "_aiohttp_transport.py:__aiter__.iter_any"
     assert set(reads) == {
         "_send.py:_receive.iter_raw",
-        "_send.py:_perform_async.aiter_raw",
+        "_send.py:_areceive.aiter_raw",
         aiohttp_stream,
     }
     assert all(bounded for read, bounded in reads.items() if read != aiohttp_stream), reads
     driver = ast.parse((_PACKAGE / "_aiohttp_transport.py").read_text())
     perform = next(
-        f for f in ast.walk(driver) if isinstance(f, ast.AsyncFunctionDef) and f.name == "_perform"
+        f for f in ast.walk(driver) if isinstance(f, ast.AsyncFunctionDef) and f.name == "_receive"
     )
     source = ast.unparse(perform)
     assert "BodyReader(" in source
