@@ -100,11 +100,21 @@ def _response_model(schema_name: str) -> Any:
     return getattr(models, schema_name)
 
 
+def _sdk_error(exc: httpx2.TransportError) -> OrqError:
+    """httpx's exception as the SDK's, to be raised from it."""
+    request = exc.request
+    # No query in messages: a download URL may carry a signature there.
+    where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
+    if isinstance(exc, httpx2.TimeoutException):
+        return APITimeoutError(f"{where} timed out ({type(exc).__name__})", request=request)
+    return APIConnectionError(f"{where} failed: {type(exc).__name__}: {exc}", request=request)
+
+
 class _TransportErrors:
     """httpx's exceptions, as the SDK's; the original stays as __cause__.
 
-    A class rather than @contextmanager, whose generator would cost every call a
-    couple of microseconds.
+    For downloads. An API call catches them itself: a context manager held across
+    an await is two more objects for the garbage collector per call in flight.
     """
 
     def __enter__(self) -> None:
@@ -116,16 +126,8 @@ class _TransportErrors:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not isinstance(exc, httpx2.TransportError):
-            return
-        request = exc.request
-        # No query in messages: a download URL may carry a signature there.
-        where = f"{request.method} {request.url.copy_with(query=None, fragment=None)}"
-        if isinstance(exc, httpx2.TimeoutException):
-            message = f"{where} timed out ({type(exc).__name__})"
-            raise APITimeoutError(message, request=request) from exc
-        message = f"{where} failed: {type(exc).__name__}: {exc}"
-        raise APIConnectionError(message, request=request) from exc
+        if isinstance(exc, httpx2.TransportError):
+            raise _sdk_error(exc) from exc
 
 
 def _refused_answer(response: httpx2.Response, problem: str) -> OrqError:
@@ -382,8 +384,10 @@ class Orq(_BaseClient[httpx2.Client]):
         http = self._sync_http()
         self._check_open(http)
         flow = self._call_flow(http, operation_id, fields, options)
-        with _TransportErrors():
+        try:
             response = drive(http, flow)
+        except httpx2.TransportError as exc:
+            raise _sdk_error(exc) from exc
         return self._finish(operation_id, response, detailed)
 
     async def _async_http(self) -> httpx2.AsyncClient:
@@ -409,8 +413,10 @@ class Orq(_BaseClient[httpx2.Client]):
         http = await self._async_http()
         self._check_open(http)
         flow = self._call_flow(http, operation_id, fields, options)
-        with _TransportErrors():
+        try:
             response = await adrive(http, flow)
+        except httpx2.TransportError as exc:
+            raise _sdk_error(exc) from exc
         return self._finish(operation_id, response, detailed)
 
     @contextmanager
@@ -525,8 +531,10 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
         http = await self._async_http()
         self._check_open(http)
         flow = self._call_flow(http, operation_id, fields, options)
-        with _TransportErrors():
+        try:
             response = await adrive(http, flow)
+        except httpx2.TransportError as exc:
+            raise _sdk_error(exc) from exc
         return self._finish(operation_id, response, detailed)
 
     @asynccontextmanager

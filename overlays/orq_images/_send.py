@@ -32,7 +32,6 @@ Each attempt gets its own time budget, the read timeout of the call (timeout_ms)
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import logging
 import socket
@@ -640,11 +639,6 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
     """
     import asyncio  # noqa: PLC0415 - sync programs never pay for importing asyncio
 
-    perform: Callable[[Send | Receive], Awaitable[Any]] = (
-        functools.partial(_perform_async, client)
-        if isinstance(client, httpx2.AsyncClient)
-        else client._perform
-    )
     answered: list[httpx2.Response] = []
     steps = _Steps(flow)
     try:
@@ -655,7 +649,7 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
             elif isinstance(action, Resolve):
                 steps.resume(await _alookup_within(action))
             else:
-                await _attempt(perform, steps, answered)
+                await _attempt(client, steps, answered)
     finally:
         steps.close()
         for response in answered:  # a no-op for those already read; frees any other
@@ -665,7 +659,7 @@ async def adrive(client: httpx2.AsyncClient | AsyncSender, flow: Flow) -> httpx2
 
 
 async def _attempt(
-    perform: Callable[[Send | Receive], Awaitable[Any]],
+    client: httpx2.AsyncClient | AsyncSender,
     steps: _Steps,
     answered: list[httpx2.Response],
 ) -> None:
@@ -690,7 +684,7 @@ async def _attempt(
                 if isinstance(current, Send):
                     _authorize(current.request)
                 try:
-                    outcome = await perform(current)
+                    outcome = await _perform(client, current)
                 except httpx2.TransportError as exc:
                     outcome = _Failed(exc)
                 if isinstance(outcome, httpx2.Response):
@@ -733,7 +727,9 @@ async def _alookup_within(action: Resolve) -> list[str] | OSError:
         return _lookup_timeout(action)
 
 
-def _perform_async(client: httpx2.AsyncClient, action: Send | Receive) -> Awaitable[Any]:
+def _perform(client: httpx2.AsyncClient | AsyncSender, action: Send | Receive) -> Awaitable[Any]:
+    if not isinstance(client, httpx2.AsyncClient):
+        return client._perform(action)
     if isinstance(action, Send):
         return _send_async(client, action.request)
     return _areceive(action)
