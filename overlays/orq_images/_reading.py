@@ -69,9 +69,23 @@ class _Inflate:
                 return
 
 
-def _layers(response: httpx2.Response) -> list[_Inflate]:
+def _framing(response: httpx2.Response) -> tuple[str | None, str]:
+    """The Content-Encoding (repeats joined, as httpx2 joins them) and Content-Length
+    headers, found in one pass: Headers.get costs a list, and a KeyError when absent."""
+    encodings: list[bytes] = []
+    length = b""
+    for raw_name, value in response.headers.raw:
+        name = raw_name.lower()
+        if name == b"content-encoding":
+            encodings.append(value)
+        elif name == b"content-length":
+            length = value
+    encoding = b", ".join(encodings).decode("latin-1") if encodings else None
+    return encoding, length.decode("latin-1")
+
+
+def _layers(header: str | None) -> list[_Inflate]:
     """The decoders of a body, innermost last; raises Refused for what cannot be decoded."""
-    header = response.headers.get("content-encoding")
     if header is None:
         return []
     encodings = [e.strip().lower() for e in header.split(",") if e.strip().lower() != "identity"]
@@ -102,12 +116,12 @@ class BodyReader:
         self._left = sink.limit
         self.stopped = False
         self._layers: list[_Inflate] = []
+        encoding, length = _framing(response)
         try:
-            self._layers = _layers(response)
+            self._layers = _layers(encoding)
         except Refused as refused:
             self._stop(str(refused))
             return
-        length = response.headers.get("content-length", "")
         if not self._layers and length.isdigit() and int(length) > self._left:
             # Refused before reading, if the sink refuses; else its first bytes are read.
             error = sink.refuse(self._too_large())

@@ -33,7 +33,13 @@ from ._exceptions import (
 )
 from ._images import Fetcher, ImageFile
 from ._legacy import upgrade_legacy_shapes
-from ._retry import RETRY_COUNT_HEADER, RETRY_EXTENSION, RetryConfig, retry_after_seconds
+from ._retry import (
+    RETRY_COUNT_HEADER,
+    RETRY_EXTENSION,
+    RetryConfig,
+    retry_after_seconds,
+    succeeded,
+)
 from ._schema import response_validator, validator
 from ._settings import SDK_HEADERS, ClientSettings, check_base_url
 from ._spec import FileRule, Operation, load_spec, operations
@@ -285,7 +291,7 @@ def parse_response(
     the whole body against the spec first. `model_class` gives the generated model
     of a schema name.
     """
-    if not response.is_success:
+    if not succeeded(response):
         raise status_error(response, retry_after=retry_after_seconds(response.headers))
     operation = operations()[operation_id]
     try:

@@ -166,6 +166,12 @@ _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, htt
 _UNANSWERED = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
 
 
+def succeeded(response: httpx2.Response) -> bool:
+    """A 2xx answer: `response.is_success`, without its lookup through httpx2's status
+    enum, which costs every call a few allocations at each of the places that ask."""
+    return 200 <= response.status_code < 300
+
+
 def next_delay(
     config: RetryConfig,
     retry_number: int,
@@ -186,7 +192,7 @@ def next_delay(
         resend = _resend(config, error, idempotent, unsent)
         return _backoff(config, retry_number) if resend else None
     assert response is not None
-    if response.is_success:
+    if succeeded(response):
         return None  # a success is never sent twice, whatever x-should-retry says
     should_retry = response.headers.get("x-should-retry")
     if should_retry == "false" or (

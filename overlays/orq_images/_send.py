@@ -56,7 +56,7 @@ from ._cookies import take_back
 from ._exceptions import OrqError, incomplete
 from ._httpx2_internals import body_in_hand, set_body
 from ._reading import BodyReader
-from ._retry import RETRY_COUNT_HEADER, RETRY_EXTENSION, RetryConfig, next_delay
+from ._retry import RETRY_COUNT_HEADER, RETRY_EXTENSION, RetryConfig, next_delay, succeeded
 
 if TYPE_CHECKING:  # protocols for type checkers only: they would cost milliseconds at import
 
@@ -477,7 +477,7 @@ class MemoryBody:
         self.refused = refused
 
     def open(self, response: httpx2.Response) -> Sink:
-        if not response.is_success:
+        if not succeeded(response):
             return ErrorBody(response, self.limit)
         return _MemorySink(response, self.limit, self.refused)
 
