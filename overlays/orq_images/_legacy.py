@@ -59,9 +59,8 @@ def upgrade_legacy_shapes(body: dict[str, Any]) -> dict[str, Any]:
     if "load_balancer" in body:
         body["load_balancer"] = _upgrade_load_balancer(body["load_balancer"], "load_balancer")
     orq = body.get("orq")
-    if isinstance(orq, Mapping):
-        orq = dict(orq)
-        if "load_balancer" in orq:
-            orq["load_balancer"] = _upgrade_load_balancer(orq["load_balancer"], "orq.load_balancer")
+    if isinstance(orq, Mapping) and "load_balancer" in orq:
+        orq = dict(orq)  # the caller's own stays as it was
+        orq["load_balancer"] = _upgrade_load_balancer(orq["load_balancer"], "orq.load_balancer")
         body["orq"] = orq
     return body

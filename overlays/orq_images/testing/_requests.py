@@ -93,7 +93,8 @@ def check(operation: Operation, parsed: Parsed) -> ImageRequest:
         # Files are fields of the spec too (`format: binary`): checked with the others
         # (required ones must be there), then read as images.
         given = {**parsed.fields, **parsed.files} if parsed.files else parsed.fields
-        fields = validator(operation.request_schema, caller=False)(given, "")
+        # A copy: the check gives back an object that needs no change as it was given.
+        fields = dict(validator(operation.request_schema, caller=False)(given, ""))
         uploads = {name: fields.pop(name) for name in operation.file_fields if name in fields}
         upload = source = None
         for name, given in uploads.items():
