@@ -178,7 +178,10 @@ def build_request(
     extra_body; None: the client's own).
     """
     operation = operations()[operation_id]
-    body = validator(operation.request_schema)(upgrade_legacy_shapes(dict(fields)), "")
+    # Keywords left out are None: dropped here, in one pass, so that the check (which
+    # gives back what it need not change) returns this dict, the call's own.
+    given = {name: value for name, value in fields.items() if value is not None}
+    body = validator(operation.request_schema)(upgrade_legacy_shapes(given), "")
     files = {name: body.pop(name) for name in operation.file_fields if name in body}
     extra_body = options.get("extra_body")
     if extra_body:

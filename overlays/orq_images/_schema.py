@@ -377,7 +377,7 @@ class _Compiler:
                         out = dict(value)
                     del out[key]
                     continue
-                if not isinstance(key, str):
+                if type(key) is not str and not isinstance(key, str):  # the first test is no call
                     raise InvalidRequestTypeError(
                         _field_name(path), f"keys must be strings, got {key!r}"
                     )
