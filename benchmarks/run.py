@@ -1,6 +1,6 @@
 """Run every benchmark case and write benchmarks/results/latest.{json,md}.
 
-    .venv/bin/python -m benchmarks            # the full run, about 6 minutes
+    .venv/bin/python -m benchmarks            # the full run, about 8 minutes
     .venv/bin/python -m benchmarks --quick    # one short round of each, to try changes
     .venv/bin/python -m benchmarks --case async --case sync   # some cases only, not saved
 

@@ -259,6 +259,28 @@ class _BaseClient(Generic[HttpT]):
         request = build_request(self._settings, http.headers, operation_id, fields, options)
         return attempts(request, self._settings.retry, self._answers)
 
+    async def _async_http(self) -> AsyncHttp:
+        """The http client async calls go through (each client says which)."""
+        raise NotImplementedError
+
+    async def _call_async(
+        self,
+        operation_id: str,
+        fields: Mapping[str, Any],
+        options: Mapping[str, Any],
+        *,
+        detailed: bool = False,
+    ) -> Any:
+        """One call of an operation, awaited: the generated router's methods land here."""
+        http = await self._async_http()
+        self._check_open(http)
+        flow = self._call_flow(http, operation_id, fields, options)
+        try:
+            response = await adrive(http, flow)
+        except httpx2.TransportError as exc:
+            raise _sdk_error(exc) from exc
+        return self._finish(operation_id, response, detailed)
+
     def _finish(self, operation_id: str, response: httpx2.Response, detailed: bool) -> Any:
         def parse() -> Any:
             return parse_response(
@@ -401,24 +423,6 @@ class Orq(_BaseClient[httpx2.Client]):
             self._loop_clients = LoopClients(self._new_async_http)
         return await self._loop_clients.get()
 
-    async def _call_async(
-        self,
-        operation_id: str,
-        fields: Mapping[str, Any],
-        options: Mapping[str, Any],
-        *,
-        detailed: bool = False,
-    ) -> Any:
-        """One call of an operation, awaited: the generated router's methods land here."""
-        http = await self._async_http()
-        self._check_open(http)
-        flow = self._call_flow(http, operation_id, fields, options)
-        try:
-            response = await adrive(http, flow)
-        except httpx2.TransportError as exc:
-            raise _sdk_error(exc) from exc
-        return self._finish(operation_id, response, detailed)
-
     @contextmanager
     def _download_http(self) -> Iterator[httpx2.Client]:
         http = self._sync_http()
@@ -518,24 +522,6 @@ class AsyncOrq(_BaseClient[AsyncHttp]):
         if self._http is None:
             return await self._loop_clients.get()
         return self._http
-
-    async def _call_async(
-        self,
-        operation_id: str,
-        fields: Mapping[str, Any],
-        options: Mapping[str, Any],
-        *,
-        detailed: bool = False,
-    ) -> Any:
-        """One call of an operation, awaited: the generated router's methods land here."""
-        http = await self._async_http()
-        self._check_open(http)
-        flow = self._call_flow(http, operation_id, fields, options)
-        try:
-            response = await adrive(http, flow)
-        except httpx2.TransportError as exc:
-            raise _sdk_error(exc) from exc
-        return self._finish(operation_id, response, detailed)
 
     @asynccontextmanager
     async def _adownload_http(self) -> AsyncIterator[AsyncHttp]:
